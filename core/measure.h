@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The open path of imafs: for each open of a regular file the fs/ layer asks
+ * measure_open() for a verdict and only acts on it. This module runs
+ * policy -> cache -> hash -> appraise -> IMA log append -> PCR extend.
+ *
+ * Thread safety: measure_open() and measure_release() may be called from any
+ * FUSE thread at once. measure_ctx_new() and measure_ctx_free() run before
+ * the session starts and after it ends.
+ *
+ * Ownership: measure_ctx_new() takes ownership of CONFIG->policy and
+ * CONFIG->tpm on success (and only then). measure_ctx_free() accepts NULL and
+ * returns NULL.
+ */
+#ifndef IMAFS_CORE_MEASURE_H
+#define IMAFS_CORE_MEASURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/hash.h"
+
+struct policy;
+struct tpm;
+struct measure_ctx;
+
+struct measure_config {
+	enum hash_algo hash;       /* file hash algorithm (--hash) */
+	const char *template_name; /* default template: "ima-ng" or "ima" */
+	const char *runtime_dir;   /* where the measurement list files live */
+	const char *source;        /* backing directory, absolute */
+	const char *mountpoint;    /* mount point, absolute; names in the log start here */
+	struct policy *policy;     /* active policy */
+	struct tpm *tpm;           /* TPM or software bank */
+	unsigned int default_pcr;  /* PCR for rules without pcr= (--pcr, 10) */
+};
+
+/* What the caller of open() is. From the FUSE request context. */
+struct measure_subject {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+/* What the fs layer does with an open. */
+struct measure_verdict {
+	int error;        /* 0: allow; else the negative errno to reply (-EACCES) */
+	const char *reason; /* short cause when denied ("log-failed", ...), else NULL */
+	bool measured;    /* this open added a measurement to the log */
+	bool keep_cache;  /* file content unchanged since the last open: keep the page cache */
+};
+
+/* State of one open file that measure_release() needs back. */
+struct measure_open_state {
+	dev_t dev;
+	ino_t ino;
+	bool writer;
+};
+
+int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret);
+struct measure_ctx *measure_ctx_free(struct measure_ctx *ctx);
+
+/*
+ * Decide on an open of the regular file behind FD (the backing descriptor the
+ * caller will serve from), opened with the FUSE open flags OPEN_FLAGS (which
+ * carry the kernel's exec bit 0x20 for an execve). Fills *RET_STATE for
+ * measure_release(). Returns 0 with *RET_VERDICT filled (which may deny), or
+ * a negative errno when the verdict itself could not be reached; callers
+ * then deny with that errno, never allow.
+ */
+int measure_open(struct measure_ctx *ctx, int fd, int open_flags,
+		 const struct measure_subject *subject, struct measure_verdict *ret_verdict,
+		 struct measure_open_state *ret_state);
+
+/* Note the close of a file opened with measure_open(). */
+void measure_release(struct measure_ctx *ctx, const struct measure_open_state *state);
+
+/* The kernel's __FMODE_EXEC, seen in FUSE open flags for execve opens. */
+#define MEASURE_FMODE_EXEC 0x20
+
+#endif
