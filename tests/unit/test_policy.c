@@ -1,0 +1,886 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for policy/policy.c: the verdict, line and column for each keyword in valid and
+ * invalid forms, all-or-nothing loading, the matching rules of the first-match walk, and the
+ * decisions of the built-in tcb policy for typical events.
+ *
+ * Each failed check prints file:line, the expression and the case. The last line counts
+ * passed and failed checks. The exit status is non-zero when any check failed.
+ */
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned int passed, failed;
+
+static void check(bool ok, const char *file, int line, const char *expr, const char *label)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	if (label)
+		fprintf(stderr, "%s:%d: check failed: %s [case: %s]\n", file, line, expr, label);
+	else
+		fprintf(stderr, "%s:%d: check failed: %s\n", file, line, expr);
+}
+
+#define CHECK(expr) check((expr), __FILE__, __LINE__, #expr, NULL)
+#define CHECK_CASE(expr, label) check((expr), __FILE__, __LINE__, #expr, (label))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parse cases: a verdict and, for rejections, the position and a part of the message. */
+
+struct parse_case {
+	const char *text;
+	int expect;	     /* 0 or -EINVAL */
+	unsigned int line;   /* for rejections; 0 skips the check */
+	unsigned int col;    /* for rejections; 0 skips the check */
+	const char *message; /* expected substring of the message, or NULL */
+};
+
+#define OK(text)                                                                                   \
+	{                                                                                          \
+		text, 0, 0, 0, NULL                                                                \
+	}
+#define BAD(text, col, message)                                                                    \
+	{                                                                                          \
+		text, -EINVAL, 1, col, message                                                     \
+	}
+
+static const struct parse_case parse_cases[] = {
+	/* Actions. */
+	OK("measure"),
+	OK("dont_measure"),
+	OK("appraise"),
+	OK("dont_appraise"),
+	OK("audit"),
+	OK("dont_audit"),
+	OK("hash"),
+	OK("dont_hash"),
+	BAD("MEASURE", 1, "case-sensitive, write 'measure'"),
+	BAD("measure dont_measure", 9, "exactly one action"),
+	BAD("measure measure", 9, "repeats 'measure' from column 1"),
+	BAD("func=BPRM_CHECK", 1, "rule has no action"),
+	BAD("  func=BPRM_CHECK mask=MAY_EXEC", 3, "rule has no action"),
+	BAD("measure\r", 1, "carriage return"),
+	BAD("measure func=FILE_CHECK\r", 9, "carriage return"),
+	BAD("measure \\", 9, "cannot continue on the next line"),
+	BAD("fnc=FILE_CHECK measure", 1,
+	    "unknown keyword 'fnc=FILE_CHECK'; did you mean 'func='? Expected one of measure,"),
+	BAD("dnt_measure fsmagic=0x9fa0", 1, "did you mean 'dont_measure'?"),
+	BAD("measure < add LSM specific rules here >", 9, "unknown keyword '<'"),
+
+	/* func=, every name and alias. */
+	OK("measure func=FILE_CHECK"),
+	OK("measure func=PATH_CHECK"),
+	OK("measure func=MMAP_CHECK"),
+	OK("measure func=FILE_MMAP"),
+	OK("measure func=MMAP_CHECK_REQPROT"),
+	OK("measure func=BPRM_CHECK"),
+	OK("measure func=CREDS_CHECK"),
+	OK("measure func=MODULE_CHECK"),
+	OK("measure func=FIRMWARE_CHECK"),
+	OK("measure func=KEXEC_KERNEL_CHECK"),
+	OK("measure func=KEXEC_INITRAMFS_CHECK"),
+	OK("measure func=POLICY_CHECK"),
+	OK("measure func=KEXEC_CMDLINE"),
+	OK("measure func=KEY_CHECK"),
+	OK("measure func=CRITICAL_DATA"),
+	OK("appraise func=SETXATTR_CHECK appraise_algos=sha256"),
+	OK("func=BPRM_CHECK measure"),
+	BAD("measure func=file_check", 9, "upper case, write 'func=FILE_CHECK'"),
+	BAD("measure func=INODE_PERM", 9, "INODE_PERM"),
+	BAD("measure func=POST_SETATTR", 9, "internal to the kernel"),
+	BAD("measure func=NOPE", 9, "invalid func value 'NOPE'; use one of FILE_CHECK,"),
+	BAD("measure func=", 9, "missing value in 'func='"),
+	BAD("measure func = BPRM_CHECK", 9, "did you mean 'func='?"),
+	BAD("measure func=BPRM_CHECK func=FILE_CHECK", 25, "repeats 'func=BPRM_CHECK'"),
+	BAD("measure func=BPRM_CHECK#exec", 9, "'#' starts a comment only"),
+
+	/* mask=. */
+	OK("measure mask=MAY_EXEC"),
+	OK("measure mask=MAY_WRITE"),
+	OK("measure mask=MAY_READ"),
+	OK("measure mask=MAY_APPEND"),
+	OK("measure mask=^MAY_EXEC"),
+	OK("measure mask=^MAY_WRITE"),
+	OK("measure mask=^MAY_READ"),
+	OK("measure mask=^MAY_APPEND"),
+	BAD("measure mask=MAY_RED", 9,
+	    "invalid mask value 'MAY_RED'; use MAY_EXEC, MAY_WRITE, MAY_READ or MAY_APPEND, "
+	    "optionally prefixed with ^"),
+	BAD("measure mask=^", 9, "invalid mask value '^'"),
+	BAD("measure mask=^^MAY_READ", 9, "invalid mask value"),
+	BAD("measure mask=MAY_READ|MAY_WRITE", 9, "invalid mask value"),
+	BAD("measure mask=may_read", 9, "invalid mask value"),
+	BAD("measure mask=MAY_READ mask=MAY_WRITE", 23, "repeats 'mask=MAY_READ'"),
+
+	/* fsmagic=: hexadecimal as kstrtoul() reads it. */
+	OK("measure fsmagic=0x9fa0"),
+	OK("measure fsmagic=9fa0"),
+	OK("measure fsmagic=0X1021994"),
+	OK("measure fsmagic=0x01021994"),
+	OK("measure fsmagic=+0x1cd1"),
+	OK("measure fsmagic=0xffffffffffffffff"),
+	OK("measure fsmagic=0 fsmagic=0x1cd1"),
+	BAD("measure fsmagic=TMPFS_MAGIC", 9, "hexadecimal"),
+	BAD("measure fsmagic=0x", 9, "invalid fsmagic value '0x'"),
+	BAD("measure fsmagic=-1", 9, "invalid fsmagic value"),
+	BAD("measure fsmagic=0x1g", 9, "invalid fsmagic value"),
+	BAD("measure fsmagic=0x10000000000000000", 9, "64 bits"),
+	BAD("measure fsmagic=0x9fa0 fsmagic=0x1cd1", 24, "repeats 'fsmagic=0x9fa0'"),
+
+	/* fsname=, fs_subtype=, fsuuid=. */
+	OK("measure fsname=ext4"),
+	OK("measure fsname=ext4 fsname=xfs"),
+	OK("dont_audit fsname=fuse fs_subtype=sshfs"),
+	BAD("measure fs_subtype=a fs_subtype=b", 22, "repeats"),
+	BAD("measure fsname=", 9, "missing value"),
+	OK("measure fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26d"),
+	OK("measure fsuuid=28B23254-9467-44C0-B6BA-34B12E85A26D"),
+	OK("measure fsuuid=00000000-0000-0000-0000-000000000000"),
+	OK("measure fsuuid=00000000-0000-0000-0000-000000000000 "
+	   "fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26d"),
+	BAD("measure fsuuid=a11234", 9, "8-4-4-4-12"),
+	BAD("measure fsuuid=28b23254944744c0b6ba34b12e85a26d", 9, "invalid fsuuid value"),
+	BAD("measure fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26dx", 9, "invalid fsuuid value"),
+	BAD("measure fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26g", 9, "invalid fsuuid value"),
+	BAD("measure fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26d "
+	    "fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26d",
+	    53, "repeats"),
+
+	/* Identifier conditions with =, < and >. */
+	OK("measure uid=0"),
+	OK("measure uid<1000"),
+	OK("measure uid>1000"),
+	OK("measure euid=0"),
+	OK("measure euid<1000"),
+	OK("measure euid>0"),
+	OK("measure gid=0"),
+	OK("measure gid<1000"),
+	OK("measure gid>1000"),
+	OK("measure egid=0"),
+	OK("measure egid<1000"),
+	OK("measure egid>0"),
+	OK("measure fowner=0"),
+	OK("measure fowner<1000"),
+	OK("measure fowner>0"),
+	OK("measure fgroup=0"),
+	OK("measure fgroup<1000"),
+	OK("measure fgroup>0"),
+	OK("measure uid=+5"),
+	OK("measure uid=007"),
+	OK("measure uid=4294967294"),
+	OK("measure uid=0 gid=0 fowner=0 fgroup=0"),
+	BAD("measure uid=4294967295", 9, "0 to 4294967294"),
+	BAD("measure uid=4294967296", 9, "0 to 4294967294"),
+	BAD("measure uid=-1", 9, "invalid value '-1' in 'uid=-1'"),
+	BAD("measure uid=0x10", 9, "decimal"),
+	BAD("measure uid=%UID%", 9, "invalid value '%UID%'"),
+	BAD("measure uid= 0", 9, "missing value in 'uid='"),
+	BAD("measure uid>=1000", 9, "no <=, >= or !="),
+	BAD("measure uid=0 euid=0", 15, "share one value"),
+	BAD("measure euid>0 uid<5", 16, "share one value"),
+	BAD("measure uid=0 uid<5", 15, "repeats 'uid=0'"),
+	BAD("measure gid=0 egid=0", 15, "share one value"),
+	BAD("measure fowner=0 fowner>5", 18, "one fowner comparison"),
+	BAD("measure fgroup=0 fgroup<5", 18, "one fgroup comparison"),
+
+	/* LSM labels: any non-empty value, each keyword once. */
+	OK("measure obj_user=system_u obj_role=object_r obj_type=var_log_t"),
+	OK("measure subj_user=system_u subj_role=system_r subj_type=init_t"),
+	OK("measure subj_user=_ func=FILE_CHECK mask=MAY_READ"),
+	BAD("measure obj_type=a obj_type=b", 20, "repeats 'obj_type=a'"),
+	BAD("measure subj_type=", 9, "missing value"),
+
+	/* appraise_type=, appraise_flag=, appraise_algos=, digest_type=. */
+	OK("appraise appraise_type=imasig"),
+	OK("appraise appraise_type=imasig appraise_type=imasig"),
+	OK("appraise func=MODULE_CHECK appraise_type=imasig|modsig"),
+	OK("appraise func=KEXEC_KERNEL_CHECK appraise_type=imasig|modsig"),
+	OK("appraise func=BPRM_CHECK digest_type=verity appraise_type=sigv3"),
+	BAD("appraise func=BPRM_CHECK appraise_type=sigv3 digest_type=verity", 26,
+	    "needs digest_type=verity earlier"),
+	BAD("appraise func=BPRM_CHECK digest_type=verity appraise_type=imasig", 45,
+	    "cannot follow digest_type=verity"),
+	BAD("appraise func=FILE_CHECK appraise_type=imasig|modsig", 26, "needs func=MODULE_CHECK"),
+	BAD("appraise appraise_type=foo", 10, "invalid appraise_type value 'foo'"),
+	BAD("dont_appraise appraise_type=imasig", 15, "only valid with the appraise action"),
+	BAD("measure appraise_type=imasig", 9, "only valid with the appraise action"),
+	OK("measure func=FILE_CHECK appraise_flag=anything"),
+	OK("appraise appraise_flag=check_blacklist appraise_flag=x"),
+	OK("appraise appraise_algos=sha256,sha384,sha512"),
+	OK("appraise appraise_algos=sha1,sha256,sha1"),
+	BAD("appraise appraise_algos=sha256,", 10, "unknown hash algorithm ''"),
+	BAD("appraise appraise_algos=SHA256", 10, "unknown hash algorithm 'SHA256'"),
+	BAD("appraise appraise_algos=tgr128", 10, "not available"),
+	BAD("appraise appraise_algos=sha256 appraise_algos=sha512", 32, "repeats"),
+	BAD("measure appraise_algos=sha256", 9, "only valid with the appraise action"),
+	OK("measure func=BPRM_CHECK digest_type=verity"),
+	OK("measure func=BPRM_CHECK template=ima-ngv2 digest_type=verity"),
+	BAD("measure func=MODULE_CHECK digest_type=verity", 27,
+	    "cannot be used with func=MODULE_CHECK"),
+	BAD("measure digest_type=hash", 9, "the only value is verity"),
+	BAD("appraise func=BPRM_CHECK digest_type=verity", 26, "needs a signature"),
+	BAD("appraise appraise_type=imasig digest_type=verity", 31, "cannot follow appraise_type="),
+
+	/* permit_directio, pcr=, template=. */
+	OK("measure permit_directio"),
+	OK("dont_measure permit_directio"),
+	OK("measure permit_directio permit_directio"),
+	BAD("measure permit_directio=1", 9, "unknown keyword"),
+	OK("measure pcr=0"),
+	OK("measure pcr=63"),
+	OK("measure pcr=+10"),
+	OK("measure pcr=-0"),
+	OK("measure pcr=010"),
+	OK("pcr=10 measure"),
+	OK("measure pcr=10 pcr=11"),
+	BAD("measure pcr=64", 9, "from 0 to 63"),
+	BAD("measure pcr=-1", 9, "from 0 to 63"),
+	BAD("measure pcr=x", 9, "invalid pcr value 'x'"),
+	BAD("measure pcr=99999999999", 9, "from 0 to 63"),
+	BAD("audit pcr=10", 7, "only valid with the measure action"),
+	BAD("dont_measure pcr=10", 14, "only valid with the measure action"),
+	OK("measure template=ima"),
+	OK("measure template=ima-ng"),
+	OK("measure template=ima-sig"),
+	OK("measure template=ima-ngv2"),
+	OK("measure template=ima-sigv2"),
+	OK("measure template=ima-buf"),
+	OK("measure template=ima-modsig"),
+	OK("measure template=evm-sig"),
+	OK("measure template=d-ng|n-ng"),
+	BAD("measure template=ima-sigv3", 9, "unknown template 'ima-sigv3'"),
+	BAD("measure template=d-ng|n-ng|buf|x", 9, "unknown template"),
+	BAD("template=ima-ng measure", 1, "only valid after the measure action"),
+	BAD("dont_measure template=ima-ng", 14, "only valid after the measure action"),
+	BAD("measure template=ima template=ima-ng", 22, "repeats 'template=ima'"),
+
+	/* keyrings= and label=. */
+	OK("measure func=KEY_CHECK keyrings=.ima|.evm|.builtin_trusted_keys template=ima-buf"),
+	OK("measure func=CRITICAL_DATA label=selinux"),
+	BAD("measure func=KEY_CHECK keyrings=.ima||.evm", 24, "non-empty names"),
+	BAD("measure func=CRITICAL_DATA label=|selinux", 28, "non-empty names"),
+	BAD("measure func=CRITICAL_DATA label=selinux|", 28, "non-empty names"),
+	BAD("measure keyrings=.ima", 9, "needs func=KEY_CHECK"),
+	BAD("measure func=FILE_CHECK label=selinux", 25, "needs func=CRITICAL_DATA"),
+	BAD("measure func=KEY_CHECK keyrings=a keyrings=b", 35, "repeats"),
+
+	/* What each hook allows. */
+	BAD("audit func=KEY_CHECK", 1, "measure or dont_measure"),
+	BAD("appraise func=CRITICAL_DATA", 1, "measure or dont_measure"),
+	BAD("measure func=SETXATTR_CHECK", 1, "use appraise"),
+	BAD("measure func=KEXEC_CMDLINE mask=MAY_READ", 28,
+	    "cannot be used with func=KEXEC_CMDLINE"),
+	BAD("measure func=KEXEC_CMDLINE permit_directio", 28, "cannot be used"),
+	OK("measure func=KEXEC_CMDLINE fsmagic=0x9fa0 fowner=0 obj_type=x"),
+	BAD("appraise func=SETXATTR_CHECK appraise_algos=sha256 fowner=0", 52,
+	    "cannot be used with func=SETXATTR_CHECK"),
+	BAD("appraise func=SETXATTR_CHECK", 10, "needs appraise_algos="),
+	BAD("measure func=KEY_CHECK obj_type=foo", 24, "LSM labels"),
+	BAD("measure func=KEY_CHECK euid=0", 24, "cannot be used with func=KEY_CHECK"),
+	OK("measure func=KEY_CHECK gid=0 uid>100 pcr=11"),
+	BAD("measure func=CRITICAL_DATA fsmagic=0x9fa0", 28, "cannot be used"),
+
+	/* Comments and blanks. */
+	OK("measure func=BPRM_CHECK # comment"),
+	OK("measure func=BPRM_CHECK #comment with words"),
+	OK("\t  measure\tfunc=BPRM_CHECK \t "),
+	OK("   # a comment\nmeasure\n\n\t\n"),
+	OK("measure func=BPRM_CHECK"), /* no final newline */
+	{"", -EINVAL, 0, 0, "no rules"},
+	{"# only a comment\n\n   \t\n", -EINVAL, 0, 0, "no rules"},
+	{"measure\n# comment\n\n  dont_measure fsmagic=xyz\nmeasure\n", -EINVAL, 4, 16,
+	 "invalid fsmagic value 'xyz'"},
+	{"measure\ndont_measure fsmagic=0x9fa0\r\n", -EINVAL, 2, 14, "carriage return"},
+};
+
+static void test_parse_cases(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(parse_cases); i++) {
+		const struct parse_case *c = &parse_cases[i];
+		struct policy *policy = NULL;
+		struct policy_error err;
+		char label[1536];
+		int r;
+
+		memset(&err, 0, sizeof(err));
+		r = policy_parse(c->text, strlen(c->text), "test", &policy, &err);
+		snprintf(label, sizeof(label), "\"%s\" -> %d %s:%u:%u: %s", c->text, r, err.origin,
+			 err.line, err.col, err.message);
+		CHECK_CASE(r == c->expect, label);
+		if (c->expect == 0) {
+			CHECK_CASE(policy != NULL, label);
+			policy_free(policy);
+			continue;
+		}
+		CHECK_CASE(policy == NULL, label);
+		CHECK_CASE(strcmp(err.origin, "test") == 0, label);
+		if (c->line)
+			CHECK_CASE(err.line == c->line, label);
+		if (c->col)
+			CHECK_CASE(err.col == c->col, label);
+		if (c->message)
+			CHECK_CASE(strstr(err.message, c->message) != NULL, label);
+	}
+}
+
+/* A failed load returns nothing, even when only the last line is bad. */
+static void test_all_or_nothing(void)
+{
+	static const char text[] = "measure func=BPRM_CHECK\n"
+				   "measure func=FILE_CHECK mask=^MAY_READ uid=0\n"
+				   "dont_measure fsmagic=0x9fa0\n"
+				   "appraise fowner=0\n"
+				   "measure func=FILE_CHECK mask=MAY_RED\n";
+	struct policy *sentinel = (struct policy *)&passed;
+	struct policy *policy = sentinel;
+	struct policy_error err;
+	int r;
+
+	r = policy_parse(text, strlen(text), "all-or-nothing", &policy, &err);
+	CHECK(r == -EINVAL);
+	CHECK(policy == sentinel);
+	CHECK(err.line == 5);
+	CHECK(err.col == 25);
+	CHECK(strcmp(err.origin, "all-or-nothing") == 0);
+
+	r = policy_parse(text, strlen(text) - strlen("measure func=FILE_CHECK mask=MAY_RED\n"),
+			 "all-or-nothing", &policy, &err);
+	CHECK(r == 0);
+	CHECK(policy_rule_count(policy) == 4);
+	policy_free(policy);
+}
+
+static void test_parse_special_input(void)
+{
+	static const char with_nul[] = "measure\nmeasure fu\0nc=X\n";
+	struct policy *policy = NULL;
+	struct policy_error err;
+	char *big;
+	int r;
+
+	r = policy_parse(with_nul, sizeof(with_nul) - 1, NULL, &policy, &err);
+	CHECK(r == -EINVAL);
+	CHECK(policy == NULL);
+	CHECK(err.line == 2);
+	CHECK(err.col == 11);
+	CHECK(strstr(err.message, "NUL byte") != NULL);
+
+	big = malloc(2 * 1024 * 1024);
+	CHECK(big != NULL);
+	if (big) {
+		memset(big, '#', 2 * 1024 * 1024);
+		r = policy_parse(big, 2 * 1024 * 1024, "big", &policy, &err);
+		CHECK(r == -EINVAL);
+		CHECK(strstr(err.message, "limit") != NULL);
+		free(big);
+	}
+	CHECK(policy_rule_count(NULL) == 0);
+	CHECK(policy_free(NULL) == NULL);
+}
+
+/* Evaluation */
+
+static struct policy *parse_ok(const char *text)
+{
+	struct policy *policy = NULL;
+	struct policy_error err;
+	int r = policy_parse(text, strlen(text), "eval", &policy, &err);
+
+	if (r != 0)
+		fprintf(stderr, "parse failed: %s:%u:%u: %s\n", err.origin, err.line, err.col,
+			err.message);
+	CHECK_CASE(r == 0, text);
+	return policy;
+}
+
+/* An event by one user whose real, effective and saved ids are all ID. */
+static struct policy_event event_make(enum policy_func func, unsigned int mask, uid_t id,
+				      uint32_t fsmagic)
+{
+	struct policy_event event = {
+		.func = func,
+		.mask = mask,
+		.uid = id,
+		.euid = id,
+		.gid = id,
+		.egid = id,
+		.suid = id,
+		.fowner = id,
+		.fgroup = id,
+		.fsmagic = fsmagic,
+	};
+	return event;
+}
+
+#define MAGIC_EXT4 0xef53u
+#define MAGIC_PROC 0x9fa0u
+#define MAGIC_TMPFS 0x01021994u
+
+static struct policy_decision decide(const struct policy *policy, struct policy_event event)
+{
+	struct policy_decision decision;
+
+	memset(&decision, 0xa5, sizeof(decision));
+	policy_evaluate(policy, &event, &decision);
+	return decision;
+}
+
+static void test_first_match_per_kind(void)
+{
+	struct policy *p = parse_ok("dont_measure fsmagic=0x9fa0\n"
+				    "measure\n"
+				    "appraise func=BPRM_CHECK\n");
+	struct policy_decision d;
+
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_PROC));
+	CHECK(!d.measure);
+	CHECK(d.measure_line == 0);
+	CHECK(!d.appraise);
+	CHECK(d.appraise_line == 0);
+
+	/* dont_measure decides measuring only; appraisal is decided on its own. */
+	d = decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_PROC));
+	CHECK(!d.measure);
+	CHECK(d.appraise);
+	CHECK(d.appraise_line == 3);
+
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	CHECK(!d.pcr_set);
+	CHECK(d.template[0] == '\0');
+	policy_free(p);
+
+	/* A matching measure rule hides a later dont_measure. */
+	p = parse_ok("measure func=FILE_CHECK\ndont_measure fsmagic=0x9fa0\n");
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_PROC));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 1);
+	policy_free(p);
+
+	/* audit and hash rules do not take part in the measure and appraise decisions. */
+	p = parse_ok("audit\nhash\ndont_appraise fowner=0\nappraise\nmeasure\n");
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 5);
+	CHECK(!d.appraise);
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1, MAGIC_EXT4));
+	CHECK(d.appraise);
+	CHECK(d.appraise_line == 4);
+	policy_free(p);
+}
+
+static void test_pcr_and_template(void)
+{
+	struct policy *p = parse_ok("measure func=BPRM_CHECK pcr=11 template=ima-sig\n"
+				    "measure func=MMAP_CHECK template=d-ng|n-ng\n"
+				    "measure pcr=12 template=ima-ng\n");
+	struct policy_decision d;
+
+	d = decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 1);
+	CHECK(d.pcr_set);
+	CHECK(d.pcr == 11);
+	CHECK(strcmp(d.template, "ima-sig") == 0);
+
+	/* The field list selects the template by name; the later rule's pcr= is not used. */
+	d = decide(p, event_make(POLICY_FUNC_MMAP_CHECK, POLICY_MAY_EXEC, 0, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	CHECK(!d.pcr_set);
+	CHECK(strcmp(d.template, "ima-ng") == 0);
+
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.measure_line == 3);
+	CHECK(d.pcr_set);
+	CHECK(d.pcr == 12);
+	policy_free(p);
+
+	p = parse_ok("measure pcr=10 pcr=11\n");
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.pcr_set);
+	CHECK(d.pcr == 11);
+	policy_free(p);
+}
+
+static void test_mask(void)
+{
+	struct policy *exact = parse_ok("measure func=FILE_CHECK mask=MAY_READ uid=0\n");
+	struct policy *contains = parse_ok("measure func=FILE_CHECK mask=^MAY_READ uid=0\n");
+	unsigned int rdwr = POLICY_MAY_READ | POLICY_MAY_WRITE;
+
+	CHECK(decide(exact, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, 0)).measure);
+	CHECK(!decide(exact, event_make(POLICY_FUNC_FILE_CHECK, rdwr, 0, 0)).measure);
+	CHECK(decide(contains, event_make(POLICY_FUNC_FILE_CHECK, rdwr, 0, 0)).measure);
+	CHECK(decide(contains, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, 0)).measure);
+	CHECK(!decide(contains, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_WRITE, 0, 0))
+		       .measure);
+	/* An exec open has MAY_EXEC only, so neither form matches. */
+	CHECK(!decide(exact, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_EXEC, 0, 0)).measure);
+	CHECK(!decide(contains, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_EXEC, 0, 0)).measure);
+	/* The func must match too. */
+	CHECK(!decide(exact, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_READ, 0, 0)).measure);
+	policy_free(exact);
+	policy_free(contains);
+}
+
+static void test_uid_and_euid(void)
+{
+	struct policy *euid = parse_ok("measure euid=0\n");
+	struct policy *uid = parse_ok("measure uid=0\n");
+	struct policy_event setuid_root =
+		event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1000, MAGIC_EXT4);
+	struct policy_event real_root = setuid_root;
+	struct policy_event saved_root = setuid_root;
+
+	/* A set-uid root program run by a user: real uid 1000, effective uid 0. */
+	setuid_root.euid = 0;
+	CHECK(decide(euid, setuid_root).measure);
+	CHECK(!decide(uid, setuid_root).measure);
+
+	/* Real uid 0 but effective uid 1000: euid= matches only with CAP_SETUID. */
+	real_root.uid = 0;
+	CHECK(decide(uid, real_root).measure);
+	CHECK(!decide(euid, real_root).measure);
+	real_root.has_cap_setuid = true;
+	CHECK(decide(euid, real_root).measure);
+
+	saved_root.suid = 0;
+	CHECK(!decide(euid, saved_root).measure);
+	saved_root.has_cap_setuid = true;
+	CHECK(decide(euid, saved_root).measure);
+
+	policy_free(euid);
+	policy_free(uid);
+}
+
+static void test_comparisons(void)
+{
+	struct policy *p;
+	struct policy_event e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+
+	p = parse_ok("measure uid<1000\n");
+	e.uid = 999;
+	CHECK(decide(p, e).measure);
+	e.uid = 1000;
+	CHECK(!decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure uid>1000\n");
+	e.uid = 1001;
+	CHECK(decide(p, e).measure);
+	e.uid = 1000;
+	CHECK(!decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure euid>0\n");
+	e.euid = 0;
+	CHECK(!decide(p, e).measure);
+	e.euid = 1;
+	CHECK(decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure fowner>0\n");
+	e.fowner = 0;
+	CHECK(!decide(p, e).measure);
+	e.fowner = 5;
+	CHECK(decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure fowner=0\n");
+	e.fowner = 0;
+	CHECK(decide(p, e).measure);
+	e.fowner = 1;
+	CHECK(!decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure fgroup<10\n");
+	e.fgroup = 9;
+	CHECK(decide(p, e).measure);
+	e.fgroup = 10;
+	CHECK(!decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure gid=5\n");
+	e.gid = 5;
+	e.egid = 6;
+	CHECK(decide(p, e).measure);
+	policy_free(p);
+
+	p = parse_ok("measure egid=5\n");
+	CHECK(!decide(p, e).measure);
+	e.egid = 5;
+	CHECK(decide(p, e).measure);
+	policy_free(p);
+}
+
+static void test_fsmagic(void)
+{
+	struct policy *p = parse_ok("measure fsmagic=0x1021994\n");
+	struct policy *wide = parse_ok("measure fsmagic=0x101021994\n");
+	struct policy *zero = parse_ok("measure fsmagic=0\n");
+
+	CHECK(decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_TMPFS))
+		      .measure);
+	CHECK(!decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4))
+		       .measure);
+	/* The full value is compared: no truncation to the low 32 bits. */
+	CHECK(!decide(wide, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_TMPFS))
+		       .measure);
+	CHECK(decide(zero, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, 0)).measure);
+	CHECK(!decide(zero, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4))
+		       .measure);
+	policy_free(p);
+	policy_free(wide);
+	policy_free(zero);
+}
+
+/* Conditions the event does not carry never match, for do and dont_ rules alike. */
+static void test_unknown_conditions(void)
+{
+	static const char *const unknown[] = {
+		"measure fsname=ext4\n",
+		"measure fs_subtype=sshfs\n",
+		"measure fsuuid=00000000-0000-0000-0000-000000000000\n",
+		"measure obj_type=etc_t\n",
+		"measure subj_user=system_u\n",
+		"measure fsname=ext4 fsname=xfs\n",
+	};
+	struct policy_event e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	struct policy_decision d;
+	struct policy *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
+		p = parse_ok(unknown[i]);
+		CHECK_CASE(!decide(p, e).measure, unknown[i]);
+		policy_free(p);
+	}
+	p = parse_ok("dont_measure fsname=ext4\ndont_appraise obj_type=etc_t\nmeasure\nappraise\n");
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 3);
+	CHECK(d.appraise);
+	CHECK(d.appraise_line == 4);
+	policy_free(p);
+}
+
+static void test_special_hooks(void)
+{
+	struct policy *p = parse_ok("appraise func=FILE_CHECK mask=MAY_READ\n");
+	struct policy_decision d;
+
+	/* POST_SETATTR matches any func= and mask=. */
+	d = decide(p, event_make(POLICY_FUNC_POST_SETATTR, 0, 0, MAGIC_EXT4));
+	CHECK(d.appraise);
+	CHECK(d.appraise_line == 1);
+	policy_free(p);
+
+	/* Key events match only rules for KEY_CHECK, and only uid= and keyrings= count. */
+	p = parse_ok("measure\nmeasure func=KEY_CHECK uid=0\n");
+	d = decide(p, event_make(POLICY_FUNC_KEY_CHECK, 0, 0, 0));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	d = decide(p, event_make(POLICY_FUNC_KEY_CHECK, 0, 5, 0));
+	CHECK(!d.measure);
+	d = decide(p, event_make(POLICY_FUNC_CRITICAL_DATA, 0, 0, 0));
+	CHECK(!d.measure);
+	policy_free(p);
+
+	p = parse_ok("measure func=KEY_CHECK keyrings=.ima\n");
+	CHECK(!decide(p, event_make(POLICY_FUNC_KEY_CHECK, 0, 0, 0)).measure);
+	policy_free(p);
+
+	CHECK(strcmp(policy_func_name(POLICY_FUNC_FILE_CHECK), "FILE_CHECK") == 0);
+	CHECK(strcmp(policy_func_name(POLICY_FUNC_MMAP_CHECK), "MMAP_CHECK") == 0);
+	CHECK(policy_func_name(POLICY_FUNC_NONE) == NULL);
+	CHECK(policy_func_name(POLICY_FUNC__MAX) == NULL);
+	for (int f = POLICY_FUNC_NONE + 1; f < POLICY_FUNC__MAX; f++)
+		CHECK(policy_func_name((enum policy_func)f) != NULL);
+}
+
+/* Built-in tcb policy */
+
+static void test_builtin_tcb(void)
+{
+	struct policy *p = NULL, *other = NULL;
+	struct policy_error err;
+	struct policy_event e;
+	struct policy_decision d;
+	unsigned int rdwr = POLICY_MAY_READ | POLICY_MAY_WRITE;
+	int r;
+
+	r = policy_load_builtin("tcb", &p, &err);
+	CHECK(r == 0);
+	if (r != 0)
+		return;
+	CHECK(policy_rule_count(p) == 20);
+
+	/* Root reads a file on ext4: the euid=0 rule (line 16) decides. */
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 16);
+	CHECK(!d.appraise);
+	CHECK(!d.pcr_set);
+	CHECK(d.template[0] == '\0');
+	CHECK(decide(p, event_make(POLICY_FUNC_FILE_CHECK, rdwr, 0, MAGIC_EXT4)).measure);
+	CHECK(!decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_WRITE, 0, MAGIC_EXT4))
+		       .measure);
+
+	/* A user reads a file: not measured; a set-uid root program reading: measured. */
+	CHECK(!decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1000, MAGIC_EXT4))
+		       .measure);
+	e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1000, MAGIC_EXT4);
+	e.euid = 0;
+	CHECK(decide(p, e).measure);
+	e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	e.euid = 1000;
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 17);
+
+	/* Exec and mmap by anyone are measured. */
+	d = decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 1000, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 15);
+	d = decide(p, event_make(POLICY_FUNC_MMAP_CHECK, POLICY_MAY_EXEC, 1000, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 14);
+	d = decide(p, event_make(POLICY_FUNC_MODULE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 18);
+
+	/* Pseudo filesystems are skipped, tmpfs only for FILE_CHECK. */
+	CHECK(!decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_PROC))
+		       .measure);
+	CHECK(!decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_PROC))
+		       .measure);
+	CHECK(!decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_TMPFS))
+		       .measure);
+	d = decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 1000, MAGIC_TMPFS));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 15);
+
+	r = policy_load("builtin:tcb", &other, &err);
+	CHECK(r == 0);
+	CHECK(policy_rule_count(other) == 20);
+	policy_free(other);
+	policy_free(p);
+
+	other = NULL;
+	r = policy_load_builtin("appraise_tcb", &other, &err);
+	CHECK(r == -ENOENT);
+	CHECK(other == NULL);
+	CHECK(strcmp(err.origin, "builtin:appraise_tcb") == 0);
+	CHECK(strstr(err.message, "unknown built-in policy 'appraise_tcb'") != NULL);
+	r = policy_load("builtin:", &other, &err);
+	CHECK(r == -ENOENT);
+}
+
+/* Loading from files */
+
+static int write_file(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static void test_load_file(void)
+{
+	char dir[] = "/tmp/test_policy.XXXXXX";
+	char path[128], big_path[128];
+	struct policy *p = NULL;
+	struct policy_error err;
+	char *big;
+	int r;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/policy", dir);
+	snprintf(big_path, sizeof(big_path), "%s/big", dir);
+
+	CHECK(write_file(path, "# test\nmeasure func=BPRM_CHECK\nmeasure", 38) == 0);
+	r = policy_load(path, &p, &err);
+	CHECK(r == 0);
+	CHECK(policy_rule_count(p) == 2);
+	p = policy_free(p);
+
+	CHECK(write_file(path, "measure\nmeasure func=FILE_CHECK mask=MAY_RED\n", 45) == 0);
+	r = policy_load_file(path, &p, &err);
+	CHECK(r == -EINVAL);
+	CHECK(p == NULL);
+	CHECK(strcmp(err.origin, path) == 0);
+	CHECK(err.line == 2);
+	CHECK(err.col == 25);
+
+	big = malloc(1024 * 1024 + 1);
+	CHECK(big != NULL);
+	if (big) {
+		memset(big, '\n', 1024 * 1024 + 1);
+		memcpy(big, "measure", 7);
+		CHECK(write_file(big_path, big, 1024 * 1024 + 1) == 0);
+		r = policy_load(big_path, &p, &err);
+		CHECK(r == -EFBIG);
+		CHECK(strstr(err.message, "larger than the limit") != NULL);
+		/* Exactly at the limit is accepted. */
+		CHECK(write_file(big_path, big, 1024 * 1024) == 0);
+		r = policy_load(big_path, &p, &err);
+		CHECK(r == 0);
+		p = policy_free(p);
+		free(big);
+	}
+
+	r = policy_load(dir, &p, &err);
+	CHECK(r == -EINVAL);
+	CHECK(strstr(err.message, "not a regular file") != NULL);
+
+	unlink(path);
+	r = policy_load(path, &p, &err);
+	CHECK(r == -ENOENT);
+	CHECK(strcmp(err.origin, path) == 0);
+	CHECK(strstr(err.message, "No such file") != NULL);
+
+	r = policy_load("", &p, &err);
+	CHECK(r == -EINVAL);
+	CHECK(p == NULL);
+
+	unlink(big_path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	test_parse_cases();
+	test_all_or_nothing();
+	test_parse_special_input();
+	test_first_match_per_kind();
+	test_pcr_and_template();
+	test_mask();
+	test_uid_and_euid();
+	test_comparisons();
+	test_fsmagic();
+	test_unknown_conditions();
+	test_special_hooks();
+	test_builtin_tcb();
+	test_load_file();
+
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
