@@ -119,6 +119,7 @@ void cache_entry_reset(struct cache_entry *entry, const struct cache_version *ve
 	entry->measured_pcrs = 0;
 	entry->digest_valid = false;
 	entry->opened = false;
+	entry->modified = false;
 	entry->appraise_status = 0;
 	memset(&entry->digest, 0, sizeof(entry->digest));
 	memset(&entry->sha1, 0, sizeof(entry->sha1));

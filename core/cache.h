@@ -46,6 +46,7 @@ struct cache_entry {
 	bool busy;                /* a thread is hashing or logging this version */
 	bool digest_valid;        /* DIGEST (and SHA1 when its len is set) hold for VERSION */
 	bool opened;              /* VERSION was seen by an earlier open */
+	bool modified;            /* written through the mount since the last writer opened */
 	int8_t appraise_status;   /* reserved for the appraisal result of VERSION */
 	struct hash_digest digest;
 	struct hash_digest sha1;

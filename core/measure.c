@@ -499,10 +499,49 @@ void measure_release(struct measure_ctx *ctx, const struct measure_open_state *s
 	if (entry->writers > 0)
 		entry->writers--;
 	/*
-	 * The last writer closed: timestamps are too coarse to prove the content
-	 * unchanged, so forget this version and measure again on the next open.
+	 * The last writer closed after writing: timestamps are too coarse to
+	 * prove the content unchanged, so forget this version and measure again
+	 * on the next open. A writer that wrote nothing keeps the measurement.
 	 */
+	if (entry->writers == 0 && entry->modified)
+		cache_entry_reset(entry, &(struct cache_version){ 0 });
+	cache_unlock(shard);
+}
+
+void measure_note_write(struct measure_ctx *ctx, int fd)
+{
+	struct cache_shard *shard;
+	struct cache_entry *entry;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	entry = cache_lock(ctx->cache, &(struct cache_key){ st.st_dev, st.st_ino }, &shard);
+	if (!entry)
+		return;
+	entry->modified = true;
+	/* Without an open writer (truncate by path) nothing closes later: forget now. */
 	if (entry->writers == 0)
 		cache_entry_reset(entry, &(struct cache_version){ 0 });
+	cache_unlock(shard);
+}
+
+void measure_note_attr(struct measure_ctx *ctx, int fd)
+{
+	struct cache_version now;
+	struct cache_shard *shard;
+	struct cache_entry *entry;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	cache_version_from_stat(&st, &now);
+	entry = cache_lock(ctx->cache, &(struct cache_key){ st.st_dev, st.st_ino }, &shard);
+	if (!entry)
+		return;
+	/* Only the ctime moved: the content is the version that was measured. */
+	if (!entry->busy && !entry->modified && entry->version.mtime_sec == now.mtime_sec &&
+	    entry->version.mtime_nsec == now.mtime_nsec && entry->version.size == now.size)
+		entry->version = now;
 	cache_unlock(shard);
 }

@@ -76,6 +76,21 @@ int measure_open(struct measure_ctx *ctx, int fd, int open_flags,
 /* Note the close of a file opened with measure_open(). */
 void measure_release(struct measure_ctx *ctx, const struct measure_open_state *state);
 
+/*
+ * Note a change of content through the mount (write, truncate, fallocate,
+ * copy_file_range into the file): the version measured before it no longer
+ * holds once the last writer closes. FD is the backing file.
+ */
+void measure_note_write(struct measure_ctx *ctx, int fd);
+
+/*
+ * Note a metadata-only change through the mount (chmod, chown, utimens
+ * without content change) of the backing file FD: a cached measurement
+ * stays valid for the file's new ctime, as the kernel keeps it across a
+ * chmod.
+ */
+void measure_note_attr(struct measure_ctx *ctx, int fd);
+
 /* The kernel's __FMODE_EXEC, seen in FUSE open flags for execve opens. */
 #define MEASURE_FMODE_EXEC 0x20
 
