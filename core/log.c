@@ -10,7 +10,7 @@
  *  2. log_quote() output contains no control byte, no quote and no
  *     backslash except in \xHH escapes, so a file name cannot forge a line.
  *
- * Locking: none. The maximum level is a relaxed atomic, set at start-up.
+ * Locking: none. The maximum level and the sink are atomics, set at start-up.
  */
 #include "core/log.h"
 
@@ -21,6 +21,13 @@
 #include <unistd.h>
 
 static atomic_int log_max_level = LOG_INFO;
+static atomic_bool log_to_syslog;
+
+void log_use_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	atomic_store(&log_to_syslog, true);
+}
 
 void log_set_max_level(int level)
 {
@@ -41,6 +48,13 @@ void log_msg(int level, const char *fmt, ...)
 
 	if (!log_enabled(level))
 		return;
+
+	if (atomic_load_explicit(&log_to_syslog, memory_order_relaxed)) {
+		va_start(ap, fmt);
+		vsyslog(level, fmt, ap);
+		va_end(ap);
+		return;
+	}
 
 	prefix = snprintf(line, sizeof(line), "<%d>", level & LOG_PRIMASK);
 	va_start(ap, fmt);

@@ -3,7 +3,7 @@
  * Diagnostic logging for the daemon and its modules.
  *
  * Lines go to stderr with a "<N>" syslog priority prefix, which journald
- * understands. Core modules log at DEBUG only; the boundary (an fs/ handler,
+ * understands, or to syslog(3) once the daemon has detached. Core modules log at DEBUG only; the boundary (an fs/ handler,
  * main) logs once at a higher level. Security events are one line of
  * key=value fields (see log_event()).
  *
@@ -18,6 +18,12 @@
 #include <syslog.h>
 
 void log_set_max_level(int level);
+
+/*
+ * Send later lines to syslog(3) with IDENT instead of stderr. Called once
+ * after the daemon detached from its terminal, before threads start.
+ */
+void log_use_syslog(const char *ident);
 int log_get_max_level(void);
 
 static inline bool log_enabled(int level)

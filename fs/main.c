@@ -683,6 +683,9 @@ static int run(const struct options *opt, const struct startup_info *info,
 		log_msg(LOG_ERR, "cannot detach from the terminal");
 		goto out_unmount;
 	}
+	/* fuse_daemonize() pointed stderr at /dev/null: keep the log lines. */
+	if (!opt->foreground)
+		log_use_syslog("imafs");
 	status = serve(se, opt);
 
 out_unmount:

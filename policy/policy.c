@@ -2001,6 +2001,10 @@ void policy_evaluate(const struct policy *policy, const struct policy_event *eve
 		} else if (rule->kind == POLICY_KIND_APPRAISE) {
 			ret->appraise = true;
 			ret->appraise_line = rule->line;
+			ret->appraise_sig_required = (rule->features & POLICY_F_SIG_REQUIRED) != 0;
+			ret->appraise_check_blocklist = (rule->features & POLICY_F_DENYLIST) != 0;
+			if (rule->features & POLICY_F_ALGOS)
+				ret->appraise_algos = rule->appraise_algos;
 		}
 	}
 }

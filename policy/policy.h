@@ -78,6 +78,9 @@ struct policy_decision {
 	unsigned int measure_line; /* line of the rule that decided MEASURE, 0 if none */
 	bool appraise;        /* an appraise rule decided APPRAISE */
 	unsigned int appraise_line;
+	bool appraise_sig_required;    /* appraise_type=imasig of the deciding appraise rule */
+	bool appraise_check_blocklist; /* appraise_flag=check_blacklist */
+	uint32_t appraise_algos;       /* appraise_algos=: bit N = kernel hash id N; 0 = any */
 };
 
 /* Where and why a policy load failed. */
