@@ -83,6 +83,7 @@ struct cache *cache_free(struct cache *cache)
 			while (e) {
 				struct cache_entry *next = e->next;
 
+				free(e->xattr);
 				free(e);
 				e = next;
 			}
@@ -120,7 +121,13 @@ void cache_entry_reset(struct cache_entry *entry, const struct cache_version *ve
 	entry->digest_valid = false;
 	entry->opened = false;
 	entry->modified = false;
-	entry->appraise_status = 0;
+	entry->xattr_known = false;
+	entry->appraised = false;
+	entry->appraise_passed = false;
+	entry->appraise_cause = 0;
+	entry->xattr_len = 0;
+	free(entry->xattr);
+	entry->xattr = NULL;
 	memset(&entry->digest, 0, sizeof(entry->digest));
 	memset(&entry->sha1, 0, sizeof(entry->sha1));
 }

@@ -43,11 +43,23 @@ struct cache_entry {
 	struct cache_entry *next; /* hash chain */
 	uint32_t measured_pcrs;   /* bit N: this version is in the list for PCR N */
 	uint32_t writers;         /* opens for write through the mount */
-	bool busy;                /* a thread is hashing or logging this version */
+	bool busy;                /* a thread is hashing, appraising or logging this version */
 	bool digest_valid;        /* DIGEST (and SHA1 when its len is set) hold for VERSION */
 	bool opened;              /* VERSION was seen by an earlier open */
 	bool modified;            /* written through the mount since the last writer opened */
-	int8_t appraise_status;   /* reserved for the appraisal result of VERSION */
+	bool xattr_known;         /* XATTR holds the IMA xattr of VERSION (NULL: none) */
+	bool created;             /* created through the mount and not yet closed by its writers */
+	bool update_xattr;        /* rewrite the hash xattr when the last writer closes */
+	bool appraised;           /* APPRAISE_* fields hold for VERSION */
+	bool appraise_passed;
+	uint8_t appraise_cause;   /* enum appraise_cause */
+	uint8_t report_cause;     /* cause of the last reported security event */
+	uint16_t xattr_len;
+	uint32_t appraise_flags;  /* the parameters APPRAISE_PASSED was decided with */
+	uint32_t appraise_algos;
+	uint32_t report_time;     /* monotonic seconds of the last report */
+	uint32_t suppressed;      /* events not reported since then */
+	uint8_t *xattr;           /* malloc'ed copy of the IMA xattr value, or NULL */
 	struct hash_digest digest;
 	struct hash_digest sha1;
 };
@@ -76,7 +88,11 @@ void cache_wait(struct cache_shard *shard);
 /* Wake every thread waiting on SHARD (called with it locked). */
 void cache_wake(struct cache_shard *shard);
 
-/* Forget what ENTRY knows about its version (called with its shard locked). */
+/*
+ * Forget what ENTRY knows about its version (called with its shard locked).
+ * Per-inode state survives: open writers, CREATED, UPDATE_XATTR and the
+ * report rate limit.
+ */
 void cache_entry_reset(struct cache_entry *entry, const struct cache_version *version);
 
 #endif

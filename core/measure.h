@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/appraise.h"
 #include "core/hash.h"
 
 struct policy;
@@ -34,6 +35,11 @@ struct measure_config {
 	struct policy *policy;     /* active policy */
 	struct tpm *tpm;           /* TPM or software bank */
 	unsigned int default_pcr;  /* PCR for rules without pcr= (--pcr, 10) */
+	enum appraise_mode appraise_mode;  /* --appraise */
+	struct keyring *keys;              /* --keys, or NULL; owned on success */
+	struct allowlist *allowlist;       /* --allowlist, or NULL; owned on success */
+	struct allowlist *blocklist;       /* --blocklist, or NULL; owned on success */
+	bool xattr_user;                   /* appraise from user.ima instead of security.ima */
 };
 
 /* What the caller of open() is. From the FUSE request context. */
@@ -46,9 +52,13 @@ struct measure_subject {
 /* What the fs layer does with an open. */
 struct measure_verdict {
 	int error;        /* 0: allow; else the negative errno to reply (-EACCES) */
-	const char *reason; /* short cause when denied ("log-failed", ...), else NULL */
+	const char *reason; /* cause when denied, or of an appraisal failure that was allowed */
+	bool report;      /* log a security event for REASON (already rate-limited) */
+	unsigned int suppressed; /* events of this file and cause not reported since the last */
+	bool fixed;       /* fix mode rewrote the hash xattr */
 	bool measured;    /* this open added a measurement to the log */
 	bool keep_cache;  /* file content unchanged since the last open: keep the page cache */
+	const char *op;   /* "measure", "appraise" or "open": the step REASON belongs to */
 };
 
 /* State of one open file that measure_release() needs back. */
@@ -73,8 +83,32 @@ int measure_open(struct measure_ctx *ctx, int fd, int open_flags,
 		 const struct measure_subject *subject, struct measure_verdict *ret_verdict,
 		 struct measure_open_state *ret_state);
 
-/* Note the close of a file opened with measure_open(). */
-void measure_release(struct measure_ctx *ctx, const struct measure_open_state *state);
+/* As measure_open(), for a file that this open created: a new empty file passes appraisal. */
+int measure_create(struct measure_ctx *ctx, int fd, int open_flags,
+		   const struct measure_subject *subject, struct measure_verdict *ret_verdict,
+		   struct measure_open_state *ret_state);
+
+/*
+ * Note the close of FD, a file opened with measure_open(). When the last
+ * writer of an appraised file closes after writing, its hash xattr is
+ * rewritten (unless it holds a signature). Returns 0, or a negative errno
+ * when that rewrite failed (the caller logs it).
+ */
+int measure_release(struct measure_ctx *ctx, int fd, const struct measure_open_state *state);
+
+/*
+ * Decide whether the caller PID may set or remove the xattr NAME: the IMA
+ * xattr (security.ima, or user.ima with xattr_user) needs CAP_SYS_ADMIN.
+ * Returns 0 or -EPERM.
+ */
+int measure_check_xattr_write(struct measure_ctx *ctx, const char *name, pid_t pid);
+
+/* The appraisal mode in force, and switching it at run time (any thread). */
+enum appraise_mode measure_get_appraise_mode(struct measure_ctx *ctx);
+void measure_set_appraise_mode(struct measure_ctx *ctx, enum appraise_mode mode);
+
+/* Name of the xattr that holds the IMA value: "security.ima" or "user.ima". */
+const char *measure_xattr_name(const struct measure_ctx *ctx);
 
 /*
  * Note a change of content through the mount (write, truncate, fallocate,

@@ -664,30 +664,47 @@ static void fs_file_free(struct fs *fs, struct fs_file *file)
 {
 	if (!file)
 		return;
-	if (file->measured)
-		measure_release(fs->measure, &file->state);
+	if (file->measured) {
+		int r = measure_release(fs->measure, file->fd, &file->state);
+
+		if (r < 0)
+			log_msg(LOG_ERR, "op=update-xattr result=failed ino=%llu error='%s'",
+				(unsigned long long)file->state.ino, strerror(-r));
+	}
 	(void)close(file->fd);
 	free(file);
 }
 
-/* Log a refused open of FD at NOTICE, or at ERR when no verdict could be reached (R < 0). */
-static void fs_log_denied(fuse_req_t req, int fd, int r, const struct measure_verdict *verdict)
+/*
+ * Log the security event of an open of FD: at NOTICE for a denial or an
+ * appraisal failure that the mode allowed, at ERR when no verdict could be
+ * reached (R < 0). Denials are rate-limited by measure_open() (REPORT).
+ */
+static void fs_log_verdict(fuse_req_t req, int fd, int r, const struct measure_verdict *verdict)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	char path[PATH_MAX];
 	char quoted[FS_LOG_PATH_MAX];
+	char suppressed[48] = "";
 
+	if (r >= 0 && !verdict->report)
+		return;
 	fs_describe_fd(fs_of(req), fd, path, sizeof(path));
 	log_quote(path, quoted, sizeof(quoted));
-	if (r < 0)
+	if (r < 0) {
 		log_msg(LOG_ERR,
 			"op=open result=denied reason=measure-failed path=%s pid=%d uid=%u "
 			"error='%s'",
 			quoted, (int)ctx->pid, (unsigned int)ctx->uid, strerror(-r));
-	else
-		log_msg(LOG_NOTICE, "op=open result=denied reason=%s path=%s pid=%d uid=%u",
-			verdict->reason ? verdict->reason : "denied", quoted, (int)ctx->pid,
-			(unsigned int)ctx->uid);
+		return;
+	}
+	if (verdict->suppressed)
+		snprintf(suppressed, sizeof(suppressed), " suppressed=%u", verdict->suppressed);
+	log_msg(LOG_NOTICE, "op=%s result=%s reason=%s path=%s pid=%d uid=%u%s",
+		verdict->op ? verdict->op : "open",
+		verdict->error ? "denied" : (verdict->fixed ? "fixed" : "allowed"),
+		verdict->reason ? verdict->reason : "denied", quoted, (int)ctx->pid,
+		(unsigned int)ctx->uid, suppressed);
 }
 
 /*
@@ -695,7 +712,8 @@ static void fs_log_denied(fuse_req_t req, int fd, int r, const struct measure_ve
  * when allowed, wrap FD into a new struct fs_file. Consumes FD in every case.
  * Returns 0 with fi->fh and fi->keep_cache set, or the negative errno to reply.
  */
-static int fs_attach_file(fuse_req_t req, int fd, bool regular, struct fuse_file_info *fi)
+static int fs_attach_file(fuse_req_t req, int fd, bool regular, bool created,
+			  struct fuse_file_info *fi)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fs *fs = fs_of(req);
@@ -712,9 +730,14 @@ static int fs_attach_file(fuse_req_t req, int fd, bool regular, struct fuse_file
 	file->fd = fd;
 
 	if (regular) {
-		r = measure_open(fs->measure, fd, fi->flags, &subject, &verdict, &file->state);
+		if (created)
+			r = measure_create(fs->measure, fd, fi->flags, &subject, &verdict,
+					   &file->state);
+		else
+			r = measure_open(fs->measure, fd, fi->flags, &subject, &verdict,
+					 &file->state);
+		fs_log_verdict(req, fd, r, &verdict);
 		if (r < 0 || verdict.error != 0) {
-			fs_log_denied(req, fd, r, &verdict);
 			fs_file_free(fs, file);
 			if (r >= 0)
 				r = verdict.error;
@@ -756,7 +779,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 
-	r = fs_attach_file(req, fd, S_ISREG(inode_type(inode)), fi);
+	r = fs_attach_file(req, fd, S_ISREG(inode_type(inode)), false, fi);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -872,7 +895,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 
 	/* A denied open leaves the new empty file, as the kernel does when IMA denies one. */
-	r = fs_attach_file(req, fd, true, fi);
+	r = fs_attach_file(req, fd, true, created, fi);
 	if (r < 0)
 		goto out_forget;
 
@@ -1255,11 +1278,35 @@ static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	free(list);
 }
 
+/* Setting or removing the IMA xattr needs CAP_SYS_ADMIN in the caller; log a refusal. */
+static int fs_check_ima_xattr_write(fuse_req_t req, fuse_ino_t ino, const char *name,
+				    const char *op)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char path[PATH_MAX], quoted[FS_LOG_PATH_MAX];
+	int r;
+
+	r = measure_check_xattr_write(fs_of(req)->measure, name, ctx->pid);
+	if (r == 0)
+		return 0;
+	fs_describe_fd(fs_of(req), inode_fd(fs_inode(req, ino)), path, sizeof(path));
+	log_quote(path, quoted, sizeof(quoted));
+	log_msg(LOG_NOTICE, "op=%s result=denied reason=missing-cap-sys-admin name=%s path=%s "
+		"pid=%d uid=%u", op, name, quoted, (int)ctx->pid, (unsigned int)ctx->uid);
+	return r;
+}
+
 static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
 	char proc[FS_PROC_PATH_MAX];
+	int r;
 
+	r = fs_check_ima_xattr_write(req, ino, name, "setxattr");
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 	fs_proc_path(inode_fd(fs_inode(req, ino)), proc);
 	if (setxattr(proc, name, value, size, flags) < 0) {
 		fuse_reply_err(req, errno);
@@ -1271,7 +1318,13 @@ static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	char proc[FS_PROC_PATH_MAX];
+	int r;
 
+	r = fs_check_ima_xattr_write(req, ino, name, "removexattr");
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 	fs_proc_path(inode_fd(fs_inode(req, ino)), proc);
 	if (removexattr(proc, name) < 0) {
 		fuse_reply_err(req, errno);

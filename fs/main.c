@@ -59,6 +59,11 @@ struct options {
 	unsigned int max_idle_threads; /* 0: libfuse's default */
 	int log_level;
 	bool log_level_set;
+	enum appraise_mode appraise_mode;
+	const char *keys;      /* --keys FILE or DIR, or NULL */
+	const char *allowlist; /* --allowlist FILE, or NULL */
+	const char *blocklist; /* --blocklist FILE, or NULL */
+	bool xattr_user;
 	char source[PATH_MAX];
 	char mountpoint[PATH_MAX];
 };
@@ -103,6 +108,16 @@ static void print_usage(FILE *out)
 		"  --runtime-dir DIR       directory for the measurement lists (default\n"
 		"                          %s/ followed by MOUNTPOINT escaped as\n"
 		"                          systemd-escape --path does)\n"
+		"  --appraise MODE         enforce, log, fix or off (default): what an\n"
+		"                          appraisal failure does; 'appraise' policy rules\n"
+		"                          are ignored when off\n"
+		"  --keys PATH             X.509 certificate (PEM or DER) or directory of\n"
+		"                          them whose keys verify security.ima signatures\n"
+		"  --allowlist FILE        sha256sum-format digests that pass appraisal when\n"
+		"                          a file has no IMA xattr\n"
+		"  --blocklist FILE        sha256sum-format digests that always fail appraisal\n"
+		"                          under appraise_flag=check_blacklist rules\n"
+		"  --xattr-user            read and write user.ima instead of security.ima\n"
 		"  --threads N             maximum number of idle FUSE threads\n"
 		"  --log-level LEVEL       err, warning, notice, info (default) or debug\n"
 		"  -h, --help              print this help and exit\n"
@@ -184,6 +199,11 @@ enum {
 	OPT_RUNTIME_DIR,
 	OPT_THREADS,
 	OPT_LOG_LEVEL,
+	OPT_APPRAISE,
+	OPT_KEYS,
+	OPT_ALLOWLIST,
+	OPT_BLOCKLIST,
+	OPT_XATTR_USER,
 };
 
 static const struct option long_options[] = {
@@ -195,6 +215,11 @@ static const struct option long_options[] = {
 	{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "appraise", required_argument, NULL, OPT_APPRAISE },
+	{ "keys", required_argument, NULL, OPT_KEYS },
+	{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
+	{ "blocklist", required_argument, NULL, OPT_BLOCKLIST },
+	{ "xattr-user", no_argument, NULL, OPT_XATTR_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -244,6 +269,23 @@ static int parse_one_option(struct options *opt, int c, const char *arg)
 					   "info or debug",
 					   arg);
 		opt->log_level_set = true;
+		return 0;
+	case OPT_APPRAISE:
+		if (appraise_mode_from_name(arg, &opt->appraise_mode) < 0)
+			return usage_error("invalid --appraise '%s': give enforce, log, fix or off",
+					   arg);
+		return 0;
+	case OPT_KEYS:
+		opt->keys = arg;
+		return 0;
+	case OPT_ALLOWLIST:
+		opt->allowlist = arg;
+		return 0;
+	case OPT_BLOCKLIST:
+		opt->blocklist = arg;
+		return 0;
+	case OPT_XATTR_USER:
+		opt->xattr_user = true;
 		return 0;
 	default:
 		return usage_error("invalid option");
@@ -308,6 +350,7 @@ static int parse_options(int argc, char **argv, struct options *opt, bool *ret_e
 	opt->policy = DEFAULT_POLICY;
 	opt->pcr = DEFAULT_PCR;
 	opt->log_level = LOG_INFO;
+	opt->appraise_mode = APPRAISE_MODE_OFF;
 
 	while ((c = getopt_long(argc, argv, "fdo:hV", long_options, NULL)) != -1) {
 		if (c == 'h' || c == 'V') {
@@ -465,6 +508,66 @@ static int inject_tpm_failure(struct tpm *tpm)
 	return 0;
 }
 
+/* The appraisal inputs named on the command line, loaded before the mount. */
+struct appraise_inputs {
+	struct keyring *keys;
+	struct allowlist *allowlist;
+	struct allowlist *blocklist;
+};
+
+static void appraise_inputs_free(struct appraise_inputs *in)
+{
+	in->keys = keys_free(in->keys);
+	in->allowlist = allowlist_free(in->allowlist);
+	in->blocklist = allowlist_free(in->blocklist);
+}
+
+static int load_list(const char *option, const char *path, struct allowlist **ret)
+{
+	struct allowlist_error aerr;
+	int r;
+
+	memset(&aerr, 0, sizeof(aerr));
+	r = allowlist_load_file(path, ret, &aerr);
+	if (r == 0)
+		return 0;
+	if (aerr.message[0])
+		fprintf(stderr, "imafs: %s: %s\n", option, aerr.message);
+	else
+		fprintf(stderr, "imafs: %s '%s': %s\n", option, path, strerror(-r));
+	return 1;
+}
+
+/* Load --keys, --allowlist and --blocklist. Returns 0 or exit status 1 after printing why. */
+static int load_appraise_inputs(const struct options *opt, struct appraise_inputs *in)
+{
+	struct keys_error kerr;
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	if (opt->keys) {
+		memset(&kerr, 0, sizeof(kerr));
+		r = keys_new(&in->keys);
+		if (r == 0)
+			r = keys_add_path(in->keys, opt->keys, &kerr);
+		if (r < 0) {
+			if (kerr.message[0])
+				fprintf(stderr, "imafs: --keys: %s\n", kerr.message);
+			else
+				fprintf(stderr, "imafs: --keys '%s': %s\n", opt->keys, strerror(-r));
+			goto out_free;
+		}
+	}
+	if (opt->allowlist && load_list("--allowlist", opt->allowlist, &in->allowlist))
+		goto out_free;
+	if (opt->blocklist && load_list("--blocklist", opt->blocklist, &in->blocklist))
+		goto out_free;
+	return 0;
+out_free:
+	appraise_inputs_free(in);
+	return 1;
+}
+
 /*
  * Load the policy, open the TPM and create the measurement context in
  * INFO->runtime_dir, noting the rest in INFO. Returns 0 or exit status 1
@@ -475,15 +578,19 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 {
 	struct policy_error perr;
 	struct measure_config config;
+	struct appraise_inputs in;
 	struct policy *policy = NULL;
 	struct tpm *tpm = NULL;
 	const char *msg = NULL;
 	int r;
 
+	if (load_appraise_inputs(opt, &in))
+		return 1;
 	memset(&perr, 0, sizeof(perr));
 	r = policy_load(opt->policy, &policy, &perr);
 	if (r < 0) {
 		print_policy_error(opt->policy, r, &perr);
+		appraise_inputs_free(&in);
 		return 1;
 	}
 	info->policy_rules = policy_rule_count(policy);
@@ -493,6 +600,7 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 		log_msg(LOG_ERR, "TPM '%s': %s (%s)", opt->tcti ? opt->tcti : "default",
 			msg ? msg : "open failed", strerror(-r));
 		policy_free(policy);
+		appraise_inputs_free(&in);
 		return 1;
 	}
 	(void)snprintf(info->tpm, sizeof(info->tpm), "%s", tpm_describe(tpm));
@@ -500,6 +608,7 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 	if (r < 0) {
 		tpm_close(tpm);
 		policy_free(policy);
+		appraise_inputs_free(&in);
 		return 1;
 	}
 	if (tpm_is_software(tpm))
@@ -515,6 +624,11 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 		.policy = policy,
 		.tpm = tpm,
 		.default_pcr = opt->pcr,
+		.appraise_mode = opt->appraise_mode,
+		.keys = in.keys,
+		.allowlist = in.allowlist,
+		.blocklist = in.blocklist,
+		.xattr_user = opt->xattr_user,
 	};
 	r = measure_ctx_new(&config, ret);
 	if (r < 0) {
@@ -522,6 +636,7 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 			strerror(-r));
 		tpm_close(tpm);
 		policy_free(policy);
+		appraise_inputs_free(&in);
 		return 1;
 	}
 	return 0;
@@ -596,6 +711,10 @@ static void log_configuration(const struct options *opt, const struct startup_in
 		hash_algo_name(opt->hash), opt->template_name, opt->pcr,
 		log_quote(opt->policy, policy, sizeof(policy)), info->policy_rules, info->tpm,
 		log_quote(info->runtime_dir, runtime, sizeof(runtime)));
+	log_msg(LOG_INFO, "appraise=%s keys=%s allowlist=%s blocklist=%s xattr=%s",
+		appraise_mode_name(opt->appraise_mode), opt->keys ? opt->keys : "none",
+		opt->allowlist ? opt->allowlist : "none", opt->blocklist ? opt->blocklist : "none",
+		opt->xattr_user ? "user.ima" : "security.ima");
 }
 
 /*
