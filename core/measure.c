@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
@@ -56,6 +57,7 @@ struct measure_ctx {
 	char *source;
 	size_t source_len;
 	char *mountpoint;
+	pthread_rwlock_t policy_lock; /* readers evaluate POLICY, the writer replaces it */
 	struct policy *policy;
 	struct tpm *tpm;
 	struct ima_log *log;
@@ -122,6 +124,7 @@ int measure_ctx_new(const struct measure_config *config, struct measure_ctx **re
 	ctx->allowlist = config->allowlist;
 	ctx->blocklist = config->blocklist;
 	ctx->xattr_name = config->xattr_user ? "user.ima" : "security.ima";
+	pthread_rwlock_init(&ctx->policy_lock, NULL);
 	atomic_init(&ctx->appraise_mode, (int)config->appraise_mode);
 	*ret = ctx;
 	return 0;
@@ -141,6 +144,7 @@ struct measure_ctx *measure_ctx_free(struct measure_ctx *ctx)
 	ima_log_close(ctx->log);
 	cache_free(ctx->cache);
 	policy_free(ctx->policy);
+	pthread_rwlock_destroy(&ctx->policy_lock);
 	tpm_close(ctx->tpm);
 	keys_free(ctx->keys);
 	allowlist_free(ctx->allowlist);
@@ -310,6 +314,8 @@ static void measure_plan_build(struct measure_ctx *ctx, const struct policy_even
 	bool appraise_on = measure_get_appraise_mode(ctx) != APPRAISE_MODE_OFF;
 
 	memset(plan, 0, sizeof(*plan));
+	/* All events of one open see the same policy, even during a reload. */
+	pthread_rwlock_rdlock(&ctx->policy_lock);
 	for (unsigned int i = 0; i < nevents; i++) {
 		struct policy_decision d;
 
@@ -328,6 +334,7 @@ static void measure_plan_build(struct measure_ctx *ctx, const struct policy_even
 		if (d.appraise_algos)
 			plan->appraise_algos = d.appraise_algos;
 	}
+	pthread_rwlock_unlock(&ctx->policy_lock);
 }
 
 /* The work one open still owes its file version, found under the shard lock. */
@@ -1006,6 +1013,17 @@ enum appraise_mode measure_get_appraise_mode(struct measure_ctx *ctx)
 void measure_set_appraise_mode(struct measure_ctx *ctx, enum appraise_mode mode)
 {
 	atomic_store(&ctx->appraise_mode, (int)mode);
+}
+
+void measure_replace_policy(struct measure_ctx *ctx, struct policy *policy)
+{
+	struct policy *old;
+
+	pthread_rwlock_wrlock(&ctx->policy_lock);
+	old = ctx->policy;
+	ctx->policy = policy;
+	pthread_rwlock_unlock(&ctx->policy_lock);
+	policy_free(old);
 }
 
 const char *measure_xattr_name(const struct measure_ctx *ctx)

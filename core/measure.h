@@ -107,6 +107,15 @@ int measure_check_xattr_write(struct measure_ctx *ctx, const char *name, pid_t p
 enum appraise_mode measure_get_appraise_mode(struct measure_ctx *ctx);
 void measure_set_appraise_mode(struct measure_ctx *ctx, enum appraise_mode mode);
 
+/*
+ * Replace the active policy with POLICY (taking ownership) and free the old
+ * one once no open evaluates it. Opens in flight finish under the old
+ * policy; every later open uses the new one. Nothing cached depends on the
+ * policy: measurements already in the list stay, and appraisal results are
+ * cached together with the rule options they were decided under.
+ */
+void measure_replace_policy(struct measure_ctx *ctx, struct policy *policy);
+
 /* Name of the xattr that holds the IMA value: "security.ima" or "user.ima". */
 const char *measure_xattr_name(const struct measure_ctx *ctx);
 

@@ -32,6 +32,7 @@
 #include "core/measure.h"
 #include "core/template.h"
 #include "core/tpm.h"
+#include "fs/control.h"
 #include "fs/fs.h"
 #include "policy/policy.h"
 
@@ -66,6 +67,7 @@ struct options {
 	bool xattr_user;
 	char source[PATH_MAX];
 	char mountpoint[PATH_MAX];
+	char policy_path[PATH_MAX]; /* --policy FILE made absolute: libfuse changes to / */
 };
 
 /* Facts gathered during start-up for the configuration line in the log. */
@@ -327,6 +329,12 @@ static int resolve_paths(struct options *opt, const char *source, const char *mo
 		return usage_error("source '%s' is not a directory", opt->source);
 	if (!realpath(mountpoint, opt->mountpoint))
 		return usage_error("mount point '%s': %s", mountpoint, strerror(errno));
+	/* SIGHUP reloads the policy after fuse_daemonize() changed the directory to /. */
+	if (strncmp(opt->policy, "builtin:", 8) != 0) {
+		if (!realpath(opt->policy, opt->policy_path))
+			return usage_error("policy '%s': %s", opt->policy, strerror(errno));
+		opt->policy = opt->policy_path;
+	}
 
 	/* A mount point below SOURCE would make the daemon serve its own mount. */
 	len = strlen(opt->source);
@@ -721,9 +729,11 @@ static void log_configuration(const struct options *opt, const struct startup_in
  * Serve SE until unmount or a signal. Returns the exit status: 0 after an
  * unmount or SIGINT, SIGTERM or SIGHUP, else 1.
  */
-static int serve(struct fuse_session *se, const struct options *opt)
+static int serve(struct fuse_session *se, const struct options *opt, const char *runtime_dir,
+		 struct measure_ctx *measure)
 {
 	struct fuse_loop_config *config;
+	struct control *control = NULL;
 	int r;
 
 	config = fuse_loop_cfg_create();
@@ -735,10 +745,18 @@ static int serve(struct fuse_session *se, const struct options *opt)
 	if (opt->max_idle_threads > 0)
 		fuse_loop_cfg_set_idle_threads(config, opt->max_idle_threads);
 
+	/* Before the loop starts its workers: they inherit the blocked control signals. */
+	r = control_start(measure, runtime_dir, opt->policy, &control);
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot start the control thread: %s", strerror(-r));
+		fuse_loop_cfg_destroy(config);
+		return 1;
+	}
 	/* New files get exactly the mode from the kernel, where the caller's umask is applied. */
 	(void)umask(0);
 	r = fuse_session_loop_mt(se, config);
 	fuse_loop_cfg_destroy(config);
+	control_stop(control);
 
 	/* libfuse returns the number of the signal that ended the loop. */
 	if (r == SIGINT || r == SIGTERM || r == SIGHUP) {
@@ -805,7 +823,7 @@ static int run(const struct options *opt, const struct startup_info *info,
 	/* fuse_daemonize() pointed stderr at /dev/null: keep the log lines. */
 	if (!opt->foreground)
 		log_use_syslog("imafs");
-	status = serve(se, opt);
+	status = serve(se, opt, info->runtime_dir, measure);
 
 out_unmount:
 	fuse_session_unmount(se);
