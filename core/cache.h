@@ -43,6 +43,9 @@ struct cache_entry {
 	struct cache_entry *next; /* hash chain */
 	uint32_t measured_pcrs;   /* bit N: this version is in the list for PCR N */
 	uint32_t writers;         /* opens for write through the mount */
+	uint32_t readers;         /* opens without write access through the mount */
+	bool tomtou_armed;        /* a measured reader is open: a write-open is a ToMToU */
+	bool open_writers_reported; /* one open_writers violation per period of writers */
 	bool busy;                /* a thread is hashing, appraising or logging this version */
 	bool digest_valid;        /* DIGEST (and SHA1 when its len is set) hold for VERSION */
 	bool opened;              /* VERSION was seen by an earlier open */
@@ -90,8 +93,8 @@ void cache_wake(struct cache_shard *shard);
 
 /*
  * Forget what ENTRY knows about its version (called with its shard locked).
- * Per-inode state survives: open writers, CREATED, UPDATE_XATTR and the
- * report rate limit.
+ * Per-inode state survives: open readers and writers, the violation bits,
+ * CREATED, UPDATE_XATTR and the report rate limit.
  */
 void cache_entry_reset(struct cache_entry *entry, const struct cache_version *version);
 

@@ -748,6 +748,56 @@ static void measure_verdict_write(struct measure_ctx *ctx, struct cache_entry *e
 	measure_rate_limit(entry, APPRAISE_CAUSE__MAX, verdict);
 }
 
+/*
+ * Violation checks of the kernel since 6.15, against the mount's own open
+ * table (called with the shard locked): a write-open while a measured
+ * reader is open is one ToMToU until the next measured read re-arms it; a
+ * measured read-open while writers are open is one open_writers per period
+ * of open writers. Returns the cause to log, or NULL.
+ */
+static const char *measure_violation_check(struct cache_entry *entry,
+					   const struct measure_plan *plan, bool writer)
+{
+	if (writer) {
+		if (entry->readers > 0 && entry->tomtou_armed) {
+			entry->tomtou_armed = false;
+			return "ToMToU";
+		}
+		return NULL;
+	}
+	if (plan->ntargets == 0)
+		return NULL;
+	entry->tomtou_armed = true;
+	if (entry->writers > 0 && !entry->open_writers_reported) {
+		entry->open_writers_reported = true;
+		return "open_writers";
+	}
+	return NULL;
+}
+
+/* Append a violation record for FD: zero digest, 0xff extended, counted. */
+static int measure_log_violation(struct measure_ctx *ctx, int fd, const struct stat *st)
+{
+	struct template_event event = {
+		.violation = true,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.mode = st->st_mode,
+	};
+	char name[PATH_MAX + 64];
+	int r;
+
+	r = measure_name(ctx, fd, name, sizeof(name));
+	if (r < 0)
+		return r;
+	event.name = name;
+	event.digest.algo = ctx->hash;
+	event.digest.len = hash_algo_size(ctx->hash);
+	event.sha1.algo = HASH_SHA1;
+	event.sha1.len = 20;
+	return ima_log_append(ctx->log, ctx->default_pcr, NULL, &event);
+}
+
 /* A descriptor to hash from: FD itself unless it was opened write-only. */
 static int measure_readable_fd(int fd, int flags, bool *ret_owned)
 {
@@ -844,6 +894,12 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 		measure_verdict_write(ctx, entry, &plan, state.writer, created, &verdict);
 	}
 
+	if (verdict.error == 0) {
+		verdict.violation = measure_violation_check(entry, &plan, state.writer);
+		state.reader = !state.writer;
+		if (state.reader)
+			entry->readers++;
+	}
 	if (verdict.error == 0 && state.writer) {
 		entry->writers++;
 		if (created && plan.appraise)
@@ -858,6 +914,22 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 		verdict.keep_cache = false;
 	cache_unlock(shard);
 	free(res.xattr);
+
+	/*
+	 * Outside the shard lock, like every list append. A violation that cannot
+	 * be logged denies the open: the list would otherwise hide it.
+	 */
+	if (verdict.violation) {
+		r = measure_log_violation(ctx, work_fd, &st);
+		if (r < 0) {
+			measure_release(ctx, fd, &state);
+			verdict.error = -EACCES;
+			verdict.op = "measure";
+			verdict.reason = "log-failed";
+			verdict.report = true;
+			state = (struct measure_open_state){ 0 };
+		}
+	}
 
 	*ret_verdict = verdict;
 	*ret_state = state;
@@ -912,11 +984,17 @@ int measure_release(struct measure_ctx *ctx, int fd, const struct measure_open_s
 	struct cache_entry *entry;
 	bool update = false;
 
-	if (!state->writer)
+	if (!state->writer && !state->reader)
 		return 0;
 	entry = cache_lock(ctx->cache, &(struct cache_key){ state->dev, state->ino }, &shard);
 	if (!entry)
 		return -ENOMEM;
+	if (state->reader) {
+		if (entry->readers > 0)
+			entry->readers--;
+		cache_unlock(shard);
+		return 0;
+	}
 	if (entry->writers > 0)
 		entry->writers--;
 	/*
@@ -932,6 +1010,7 @@ int measure_release(struct measure_ctx *ctx, int fd, const struct measure_open_s
 			cache_entry_reset(entry, &(struct cache_version){ 0 });
 		entry->update_xattr = false;
 		entry->created = false;
+		entry->open_writers_reported = false;
 	}
 	cache_unlock(shard);
 

@@ -59,6 +59,7 @@ struct measure_verdict {
 	bool measured;    /* this open added a measurement to the log */
 	bool keep_cache;  /* file content unchanged since the last open: keep the page cache */
 	const char *op;   /* "measure", "appraise" or "open": the step REASON belongs to */
+	const char *violation; /* "ToMToU" or "open_writers" when this open logged one */
 };
 
 /* State of one open file that measure_release() needs back. */
@@ -66,6 +67,7 @@ struct measure_open_state {
 	dev_t dev;
 	ino_t ino;
 	bool writer;
+	bool reader; /* counted as a reader for violation checks */
 };
 
 int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret);

@@ -687,10 +687,15 @@ static void fs_log_verdict(fuse_req_t req, int fd, int r, const struct measure_v
 	char quoted[FS_LOG_PATH_MAX];
 	char suppressed[48] = "";
 
-	if (r >= 0 && !verdict->report)
+	if (r >= 0 && !verdict->report && !verdict->violation)
 		return;
 	fs_describe_fd(fs_of(req), fd, path, sizeof(path));
 	log_quote(path, quoted, sizeof(quoted));
+	if (r >= 0 && verdict->violation)
+		log_msg(LOG_NOTICE, "op=violation cause=%s path=%s pid=%d uid=%u",
+			verdict->violation, quoted, (int)ctx->pid, (unsigned int)ctx->uid);
+	if (r >= 0 && !verdict->report)
+		return;
 	if (r < 0) {
 		log_msg(LOG_ERR,
 			"op=open result=denied reason=measure-failed path=%s pid=%d uid=%u "
