@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/ima_resume.h"
 #include "core/log.h"
 #include "core/tpm.h"
 
@@ -61,6 +62,7 @@ struct ima_log {
 	uint64_t count;
 	uint64_t violations;
 	bool failed;
+	struct ima_resume_result resume; /* what ima_log_open() found */
 };
 
 static int ima_log_write_all(int fd, const void *data, size_t len)
@@ -142,10 +144,11 @@ static int ima_log_write_pcrs(struct ima_log *log)
 	return 0;
 }
 
-static int ima_log_open_bank(struct ima_log *log, enum tpm_bank bank)
+static int ima_log_open_bank(struct ima_log *log, enum tpm_bank bank, bool keep)
 {
 	struct ima_log_bank *b = &log->banks[bank];
-	const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+			  (keep ? 0 : O_TRUNC);
 	char name[64];
 
 	snprintf(name, sizeof(name), "binary_runtime_measurements_%s", tpm_bank_name(bank));
@@ -353,6 +356,11 @@ int ima_log_append(struct ima_log *log, unsigned int pcr, const struct template_
 	return r;
 }
 
+const char *ima_log_start_note(struct ima_log *log)
+{
+	return log->resume.message;
+}
+
 uint64_t ima_log_count(struct ima_log *log)
 {
 	uint64_t count;
@@ -388,7 +396,7 @@ static int ima_log_boot_aggregate(struct ima_log *log)
 	return ima_log_append(log, log->pcr, log->template, &event);
 }
 
-static int ima_log_create_files(struct ima_log *log, const char **reterr_msg)
+static int ima_log_create_files(struct ima_log *log, bool keep, const char **reterr_msg)
 {
 	char text[512];
 	int r;
@@ -396,7 +404,7 @@ static int ima_log_create_files(struct ima_log *log, const char **reterr_msg)
 	for (int bank = 0; bank < TPM_BANK__MAX; bank++) {
 		if (bank != TPM_BANK_SHA1 && !tpm_has_bank(log->tpm, (enum tpm_bank)bank))
 			continue;
-		r = ima_log_open_bank(log, (enum tpm_bank)bank);
+		r = ima_log_open_bank(log, (enum tpm_bank)bank, keep);
 		if (r < 0) {
 			*reterr_msg = "cannot create the measurement list files";
 			return r;
@@ -411,9 +419,9 @@ static int ima_log_create_files(struct ima_log *log, const char **reterr_msg)
 		 tpm_is_software(log->tpm) ? "software" : tpm_describe(log->tpm));
 	r = ima_log_replace_file(log->dir_fd, "tpm", text);
 	if (r == 0)
-		r = ima_log_write_counter(log->dir_fd, "runtime_measurements_count", 0);
+		r = ima_log_write_counter(log->dir_fd, "runtime_measurements_count", log->count);
 	if (r == 0)
-		r = ima_log_write_counter(log->dir_fd, "violations", 0);
+		r = ima_log_write_counter(log->dir_fd, "violations", log->violations);
 	if (r == 0 && tpm_is_software(log->tpm)) {
 		r = ima_log_write_pcrs(log);
 		if (r == 0 && symlinkat("pcrs_sha1", log->dir_fd, "pcrs") < 0)
@@ -456,14 +464,24 @@ int ima_log_open(const struct ima_log_config *config, struct ima_log **ret,
 		msg = "cannot open the runtime directory";
 		goto out_close;
 	}
-	r = ima_log_create_files(log, &msg);
+	r = ima_resume(log->dir_fd, log->tpm, config->new_log, &log->resume);
+	if (r < 0) {
+		msg = log->resume.message;
+		goto out_close;
+	}
+	log->count = log->resume.count;
+	log->violations = log->resume.violations;
+	r = ima_log_create_files(log, log->resume.action == IMA_RESUME_CONTINUE, &msg);
 	if (r < 0)
 		goto out_close;
+	if (log->resume.action == IMA_RESUME_CONTINUE)
+		goto out_done;
 	r = ima_log_boot_aggregate(log);
 	if (r < 0) {
 		msg = "cannot append the boot_aggregate record";
 		goto out_close;
 	}
+out_done:
 	*ret = log;
 	return 0;
 

@@ -15,6 +15,7 @@
 #ifndef IMAFS_CORE_IMA_LOG_H
 #define IMAFS_CORE_IMA_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/hash.h"
@@ -29,12 +30,14 @@ struct ima_log_config {
 	const struct template_desc *template; /* default template */
 	unsigned int pcr;                     /* PCR of boot_aggregate and violations */
 	struct tpm *tpm;
+	bool new_log; /* archive a list left in DIR instead of continuing it */
 };
 
 /*
- * Create the runtime directory files afresh and append the boot_aggregate
- * record. Returns 0 or a negative errno; *RETERR_MSG (if not NULL) then names
- * the step that failed.
+ * Open the list in the runtime directory: continue the one left there when
+ * it replays to the TPM's PCRs (see ima_resume.h), otherwise archive it,
+ * create the files afresh and append the boot_aggregate record. Returns 0 or
+ * a negative errno; *RETERR_MSG (if not NULL) then says what failed and why.
  */
 int ima_log_open(const struct ima_log_config *config, struct ima_log **ret,
 		 const char **reterr_msg);
@@ -49,6 +52,9 @@ struct ima_log *ima_log_close(struct ima_log *log);
  */
 int ima_log_append(struct ima_log *log, unsigned int pcr, const struct template_desc *desc,
 		   const struct template_event *event);
+
+/* What opening the list found and did (continued, archived, ...), or "". */
+const char *ima_log_start_note(struct ima_log *log);
 
 /* Number of records in the list. */
 uint64_t ima_log_count(struct ima_log *log);

@@ -109,10 +109,12 @@ int measure_ctx_new(const struct measure_config *config, struct measure_ctx **re
 		.template = ctx->template,
 		.pcr = config->default_pcr,
 		.tpm = config->tpm,
+		.new_log = config->new_log,
 	};
 	r = ima_log_open(&log_config, &ctx->log, &msg);
 	if (r < 0) {
-		log_msg(LOG_ERR, "runtime directory '%s': %s: %s", config->runtime_dir,
+		/* Start-up, before any request: the caller's only view of why. */
+		log_msg(LOG_ERR, "measurement list in '%s': %s (%s)", config->runtime_dir,
 			msg ? msg : "failed", strerror(-r));
 		goto out_free;
 	}
@@ -1103,6 +1105,11 @@ void measure_replace_policy(struct measure_ctx *ctx, struct policy *policy)
 	ctx->policy = policy;
 	pthread_rwlock_unlock(&ctx->policy_lock);
 	policy_free(old);
+}
+
+const char *measure_start_note(struct measure_ctx *ctx)
+{
+	return ima_log_start_note(ctx->log);
 }
 
 const char *measure_xattr_name(const struct measure_ctx *ctx)

@@ -40,6 +40,7 @@ struct measure_config {
 	struct allowlist *allowlist;       /* --allowlist, or NULL; owned on success */
 	struct allowlist *blocklist;       /* --blocklist, or NULL; owned on success */
 	bool xattr_user;                   /* appraise from user.ima instead of security.ima */
+	bool new_log;                      /* archive a list left in RUNTIME_DIR (--new-log) */
 };
 
 /* What the caller of open() is. From the FUSE request context. */
@@ -117,6 +118,9 @@ void measure_set_appraise_mode(struct measure_ctx *ctx, enum appraise_mode mode)
  * cached together with the rule options they were decided under.
  */
 void measure_replace_policy(struct measure_ctx *ctx, struct policy *policy);
+
+/* What opening the list did: continued, archived, ... ("" for a new directory). */
+const char *measure_start_note(struct measure_ctx *ctx);
 
 /* Name of the xattr that holds the IMA value: "security.ima" or "user.ima". */
 const char *measure_xattr_name(const struct measure_ctx *ctx);

@@ -65,6 +65,7 @@ struct options {
 	const char *allowlist; /* --allowlist FILE, or NULL */
 	const char *blocklist; /* --blocklist FILE, or NULL */
 	bool xattr_user;
+	bool new_log;
 	char source[PATH_MAX];
 	char mountpoint[PATH_MAX];
 	char policy_path[PATH_MAX]; /* --policy FILE made absolute: libfuse changes to / */
@@ -120,6 +121,8 @@ static void print_usage(FILE *out)
 		"  --blocklist FILE        sha256sum-format digests that always fail appraisal\n"
 		"                          under appraise_flag=check_blacklist rules\n"
 		"  --xattr-user            read and write user.ima instead of security.ima\n"
+		"  --new-log               archive a measurement list left in the runtime\n"
+		"                          directory instead of continuing it\n"
 		"  --threads N             maximum number of idle FUSE threads\n"
 		"  --log-level LEVEL       err, warning, notice, info (default) or debug\n"
 		"  -h, --help              print this help and exit\n"
@@ -206,6 +209,7 @@ enum {
 	OPT_ALLOWLIST,
 	OPT_BLOCKLIST,
 	OPT_XATTR_USER,
+	OPT_NEW_LOG,
 };
 
 static const struct option long_options[] = {
@@ -222,6 +226,7 @@ static const struct option long_options[] = {
 	{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
 	{ "blocklist", required_argument, NULL, OPT_BLOCKLIST },
 	{ "xattr-user", no_argument, NULL, OPT_XATTR_USER },
+	{ "new-log", no_argument, NULL, OPT_NEW_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -288,6 +293,9 @@ static int parse_one_option(struct options *opt, int c, const char *arg)
 		return 0;
 	case OPT_XATTR_USER:
 		opt->xattr_user = true;
+		return 0;
+	case OPT_NEW_LOG:
+		opt->new_log = true;
 		return 0;
 	default:
 		return usage_error("invalid option");
@@ -637,6 +645,7 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 		.allowlist = in.allowlist,
 		.blocklist = in.blocklist,
 		.xattr_user = opt->xattr_user,
+		.new_log = opt->new_log,
 	};
 	r = measure_ctx_new(&config, ret);
 	if (r < 0) {
@@ -647,6 +656,8 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 		appraise_inputs_free(&in);
 		return 1;
 	}
+	if (measure_start_note(*ret)[0])
+		log_msg(LOG_NOTICE, "op=log-start %s", measure_start_note(*ret));
 	return 0;
 }
 
