@@ -342,8 +342,8 @@ static int resume_extend_rest(struct tpm *tpm, const struct resume_file *sha1, u
 /*
  * Replay the first N records of SHA1 and find the record count K after
  * which the replay equals the TPM's PCRs now. Returns 0 with *RET_K, or
- * -ESTALE when no K matches (then *EXPECTED and *ACTUAL hold the values
- * after all N records and the TPM's).
+ * -ESTALE when no K matches. REPLAY then contains the values after all N
+ * records and NOW the TPM's.
  */
 static int resume_find_prefix(struct tpm *tpm, const struct resume_file *sha1, uint64_t n,
 			      uint64_t *ret_k, uint64_t *ret_violations, uint32_t *ret_touched,

@@ -416,7 +416,7 @@ static int measure_hash(int fd, enum hash_algo algo, bool need_sha1,
 	return hash_fd(HASH_SHA1, fd, ret_sha1);
 }
 
-/* The "sig" field of a template: the xattr when it holds a signature. */
+/* True when the xattr is a signature, which the "sig" template field records. */
 static bool measure_xattr_is_sig(const uint8_t *xattr, size_t len)
 {
 	return xattr && len > 0 &&
@@ -546,7 +546,7 @@ static int measure_do_log(struct measure_ctx *ctx, int fd, const struct stat *st
 
 /*
  * Do the owed WORK for the version of ENTRY with its shard unlocked: read
- * the xattr, hash, appraise, log. Inputs already known come from SNAP.
+ * the xattr, hash, appraise, log. What the entry already knew is in RES.
  */
 static int measure_do_work(struct measure_ctx *ctx, int fd, const struct stat *st,
 			   const struct measure_plan *plan, const struct measure_work *work,
