@@ -38,7 +38,9 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -183,10 +185,52 @@ static unsigned int measure_open_mask(int flags)
 }
 
 /*
- * Read the real, effective and saved ids of PID from /proc. FUSE passes only
- * the filesystem ids; when the process is gone the caller keeps those.
+ * The pidfd ioctl that returns a task's credentials (Linux 6.13 and later),
+ * with the first version of its argument, which later kernels still accept.
+ * Declared here because the C library headers of Debian 12 predate it.
  */
-static void measure_read_ids(pid_t pid, struct policy_event *ev)
+struct measure_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t spare0[1];
+};
+#define MEASURE_PIDFD_GET_INFO _IOWR(0xFF, 11, struct measure_pidfd_info)
+#define MEASURE_PIDFD_INFO_CREDS (1ull << 1)
+#define MEASURE_PIDFD_THREAD O_EXCL
+
+/* Read the ids of thread PID through a pidfd. Returns 0, or -errno on older kernels. */
+static int measure_read_ids_pidfd(pid_t pid, struct policy_event *ev)
+{
+	struct measure_pidfd_info info = { .mask = MEASURE_PIDFD_INFO_CREDS };
+	int fd, r = 0;
+
+	/* FUSE passes a thread id: PIDFD_THREAD (6.9) accepts any thread. */
+	fd = (int)syscall(SYS_pidfd_open, pid, MEASURE_PIDFD_THREAD);
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, MEASURE_PIDFD_GET_INFO, &info) < 0)
+		r = -errno;
+	else if (!(info.mask & MEASURE_PIDFD_INFO_CREDS))
+		r = -EOPNOTSUPP;
+	close(fd);
+	if (r < 0)
+		return r;
+	ev->uid = info.ruid;
+	ev->euid = info.euid;
+	ev->suid = info.suid;
+	ev->gid = info.rgid;
+	ev->egid = info.egid;
+	return 0;
+}
+
+/*
+ * Read from /proc/PID/status the ids (unless IDS_KNOWN) and whether the task
+ * holds CAP_SETUID, which makes euid= also match the real and saved uid.
+ */
+static void measure_read_status(pid_t pid, bool ids_known, struct policy_event *ev)
 {
 	char path[64], line[256];
 	unsigned long capeff = 0;
@@ -199,11 +243,11 @@ static void measure_read_ids(pid_t pid, struct policy_event *ev)
 	while (fgets(line, sizeof(line), f)) {
 		unsigned int real, eff, saved;
 
-		if (sscanf(line, "Uid:\t%u\t%u\t%u", &real, &eff, &saved) == 3) {
+		if (!ids_known && sscanf(line, "Uid:\t%u\t%u\t%u", &real, &eff, &saved) == 3) {
 			ev->uid = real;
 			ev->euid = eff;
 			ev->suid = saved;
-		} else if (sscanf(line, "Gid:\t%u\t%u", &real, &eff) == 2) {
+		} else if (!ids_known && sscanf(line, "Gid:\t%u\t%u", &real, &eff) == 2) {
 			ev->gid = real;
 			ev->egid = eff;
 		} else if (sscanf(line, "CapEff:\t%lx", &capeff) == 1) {
@@ -211,6 +255,21 @@ static void measure_read_ids(pid_t pid, struct policy_event *ev)
 		}
 	}
 	fclose(f);
+}
+
+/*
+ * Fill the real, effective and saved ids of PID: FUSE passes only the
+ * filesystem ids, which stay in place when the task is gone. The capability
+ * matters only when the real or saved uid differs from the effective one,
+ * so the slower /proc read is skipped otherwise.
+ */
+static void measure_read_ids(pid_t pid, struct policy_event *ev)
+{
+	bool ids_known = measure_read_ids_pidfd(pid, ev) == 0;
+
+	if (ids_known && ev->uid == ev->euid && ev->suid == ev->euid)
+		return;
+	measure_read_status(pid, ids_known, ev);
 }
 
 /* Fill the events of this open: FILE_CHECK always, BPRM_CHECK for an execve. */
