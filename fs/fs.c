@@ -12,7 +12,8 @@
  *     0 with verdict.error == 0. Any other outcome closes the backing
  *     descriptor and replies with an error: no error path allows.
  *  3. Every struct fs_file with measured == true gets exactly one
- *     measure_release(), on release or when the open reply did not arrive.
+ *     measure_release(): on release, when the open reply did not arrive, or
+ *     in fs_free() for files whose release never came.
  *  4. No side effect happens before a verdict that could deny it. For that
  *     reason atomic O_TRUNC is not negotiated: the kernel truncates with a
  *     separate setattr after a successful open.
@@ -25,7 +26,8 @@
  *     change of owner removes the new object and fails the request. link
  *     makes no new inode and changes no owner.
  *
- * Locking: only the inode table has a lock. A struct fs_file or fs_dir is
+ * Locking: the inode table has its lock, and FILES_LOCK guards the list of open
+ * files. A struct fs_file or fs_dir is
  * used by one request at a time as far as this code relies on it: the
  * kernel serialises readdir on one open directory and sends release after
  * the last request on a file handle.
@@ -39,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +83,18 @@ struct fs {
 	const char *mountpoint;
 	double entry_timeout;
 	double attr_timeout;
+	/*
+	 * Open files, so that fs_free() releases those whose release never
+	 * arrived (a lazy unmount can end the session first).
+	 */
+	pthread_mutex_t files_lock;
+	struct fs_file *files; /* protected by FILES_LOCK */
 };
 
 /* One open regular file; fi->fh points to it. */
 struct fs_file {
+	struct fs_file *prev, *next; /* in fs->files, under fs->files_lock */
+	bool linked;
 	int fd;
 	bool measured; /* measure_open() allowed it: measure_release() is owed */
 	struct measure_open_state state;
@@ -660,10 +671,37 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 /* --- opening files: the measurement point ---------------------------------------------------- */
 
+static void fs_file_link(struct fs *fs, struct fs_file *file)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	file->next = fs->files;
+	if (fs->files)
+		fs->files->prev = file;
+	fs->files = file;
+	file->linked = true;
+	pthread_mutex_unlock(&fs->files_lock);
+}
+
+static void fs_file_unlink(struct fs *fs, struct fs_file *file)
+{
+	pthread_mutex_lock(&fs->files_lock);
+	if (file->linked) {
+		if (file->prev)
+			file->prev->next = file->next;
+		else
+			fs->files = file->next;
+		if (file->next)
+			file->next->prev = file->prev;
+		file->linked = false;
+	}
+	pthread_mutex_unlock(&fs->files_lock);
+}
+
 static void fs_file_free(struct fs *fs, struct fs_file *file)
 {
 	if (!file)
 		return;
+	fs_file_unlink(fs, file);
 	if (file->measured) {
 		int r = measure_release(fs->measure, file->fd, &file->state);
 
@@ -752,6 +790,7 @@ static int fs_attach_file(fuse_req_t req, int fd, bool regular, bool created,
 		file->measured = true;
 		fi->keep_cache = verdict.keep_cache;
 	}
+	fs_file_link(fs, file);
 	fi->fh = (uint64_t)(uintptr_t)file;
 	return 0;
 }
@@ -1424,6 +1463,7 @@ int fs_new(const struct fs_config *config, struct fs **ret)
 	fs->mountpoint = config->mountpoint;
 	fs->entry_timeout = config->entry_timeout;
 	fs->attr_timeout = config->attr_timeout;
+	pthread_mutex_init(&fs->files_lock, NULL);
 
 	*ret = fs;
 	return 0;
@@ -1433,6 +1473,9 @@ struct fs *fs_free(struct fs *fs)
 {
 	if (!fs)
 		return NULL;
+	while (fs->files)
+		fs_file_free(fs, fs->files);
+	pthread_mutex_destroy(&fs->files_lock);
 	inode_table_free(fs->inodes);
 	free(fs);
 	return NULL;
