@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests for policy/policy.c: the verdict, line and column for each keyword in valid and
- * invalid forms, all-or-nothing loading, the matching rules of the first-match walk, and the
- * decisions of the built-in tcb policy for typical events.
+ * Unit tests for policy/policy.c. They cover the verdict, line and column for each keyword in
+ * valid and invalid forms, kernel versions and extensions, and all-or-nothing loading. They
+ * check the matching rules of the first-match walk for all four kinds, the built-in policies,
+ * explanations, the checker's findings and the canonical printer.
  *
  * Each failed check prints file:line, the expression and the case. The last line counts
  * passed and failed checks. The exit status is non-zero when any check failed.
@@ -417,6 +418,7 @@ static struct policy_event event_make(enum policy_func func, unsigned int mask, 
 		.gid = id,
 		.egid = id,
 		.suid = id,
+		.sgid = id,
 		.fowner = id,
 		.fgroup = id,
 		.fsmagic = fsmagic,
@@ -780,13 +782,892 @@ static void test_builtin_tcb(void)
 	policy_free(p);
 
 	other = NULL;
-	r = policy_load_builtin("appraise_tcb", &other, &err);
+	r = policy_load_builtin("apraise_tcb", &other, &err);
 	CHECK(r == -ENOENT);
 	CHECK(other == NULL);
-	CHECK(strcmp(err.origin, "builtin:appraise_tcb") == 0);
-	CHECK(strstr(err.message, "unknown built-in policy 'appraise_tcb'") != NULL);
+	CHECK(strcmp(err.origin, "builtin:apraise_tcb") == 0);
+	CHECK(strstr(err.message, "unknown built-in policy 'apraise_tcb'") != NULL);
 	r = policy_load("builtin:", &other, &err);
 	CHECK(r == -ENOENT);
+	CHECK(other == NULL);
+}
+
+/* Kernel versions and extensions */
+
+struct option_case {
+	const char *text;
+	unsigned int version; /* major * 100 + minor */
+	bool extensions;
+	int expect;
+	unsigned int col;    /* for rejections; 0 skips the check */
+	const char *message; /* expected substring of the message, or NULL */
+};
+
+static const struct option_case option_cases[] = {
+	/* Suffix comments arrived in 6.14. */
+	{"measure func=BPRM_CHECK # exec", 614, false, 0, 0, NULL},
+	{"measure func=BPRM_CHECK # exec", 619, false, 0, 0, NULL},
+	{"measure func=BPRM_CHECK # exec", 613, false, -EINVAL, 25, "only on Linux 6.14 and later"},
+	{"measure func=BPRM_CHECK #exec", 510, false, -EINVAL, 25, "checking for Linux 5.10"},
+	{"# a whole-line comment\nmeasure", 510, false, 0, 0, NULL},
+	/* dont_audit and fs_subtype= arrived in 6.19. */
+	{"dont_audit fsname=fuse fs_subtype=sshfs", 619, false, 0, 0, NULL},
+	{"dont_audit fsname=fuse", 618, false, -EINVAL, 1, "'dont_audit' needs Linux 6.19"},
+	{"audit fsname=fuse fs_subtype=sshfs", 618, false, -EINVAL, 19,
+	 "needs Linux 6.19 or later"},
+	{"audit fsname=fuse fs_subtype=sshfs", 700, false, 0, 0, NULL},
+	/* gid=, egid= and fgroup= arrived in 5.16. */
+	{"measure gid=0", 516, false, 0, 0, NULL},
+	{"measure gid=0", 515, false, -EINVAL, 9, "'gid=0' needs Linux 5.16"},
+	{"measure egid<5", 515, false, -EINVAL, 9, "needs Linux 5.16"},
+	{"measure fgroup>5", 515, false, -EINVAL, 9, "needs Linux 5.16"},
+	{"measure uid=0 fowner=0", 415, false, 0, 0, NULL},
+	/* Extensions exist only when enabled. */
+	{"measure path=/usr/bin/*", 619, false, -EINVAL, 9, "is an imafs extension"},
+	{"measure path=/usr/bin/*", 619, true, 0, 0, NULL},
+	{"measure path^=/opt/app/", 619, true, 0, 0, NULL},
+	{"measure exe=/usr/bin/python3*", 619, true, 0, 0, NULL},
+	{"measure comm=sshd", 619, true, 0, 0, NULL},
+	{"measure comm=a-very-long-comm-name", 619, true, -EINVAL, 9, "longer than 15 bytes"},
+	{"measure comm=a-very-long-comm*", 619, true, 0, 0, NULL},
+	{"measure cgroup=/system.slice", 619, true, 0, 0, NULL},
+	{"measure path=usr/bin", 619, true, -EINVAL, 9, "absolute path"},
+	{"measure exe=python3", 619, true, -EINVAL, 9, "absolute path"},
+	{"measure path=/a path^=/b", 619, true, -EINVAL, 17, "repeats 'path=/a'"},
+	{"measure path=", 619, true, -EINVAL, 9, "missing value"},
+	{"measure func=KEXEC_CMDLINE path=/boot/vmlinuz", 619, true, -EINVAL, 28, "cannot be used"},
+	{"measure func=KEY_CHECK comm=x", 619, true, -EINVAL, 24, "cannot be used"},
+	{"dont_appraise path^=/tmp permit_directio", 619, true, 0, 0, NULL},
+	/* Quoted values: only for extensions, and only when enabled. */
+	{"measure path=\"/opt/My App/bin\" uid=0", 619, true, 0, 0, NULL},
+	{"measure path^=\"/opt/My App\"", 619, true, 0, 0, NULL},
+	{"measure path=\"/opt/My App", 619, true, -EINVAL, 9, "missing closing"},
+	{"measure path=\"/opt/x\"y", 619, true, -EINVAL, 9, "text follows the closing"},
+	{"measure path=\"\"", 619, true, -EINVAL, 9, "missing value"},
+	{"measure path=\"/opt/My App\"", 619, false, -EINVAL, 9, "imafs extension"},
+	{"measure fsname=\"ext4\"", 619, true, 0, 0, NULL},
+	{"measure obj_type=\"a b\"", 619, true, -EINVAL, 21, "unknown keyword 'b\"'"},
+};
+
+static void test_option_cases(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(option_cases); i++) {
+		const struct option_case *c = &option_cases[i];
+		struct policy_options options = {.kernel_version = c->version,
+						 .extensions = c->extensions};
+		struct policy *policy = NULL;
+		struct policy_error err;
+		char label[1536];
+		int r;
+
+		memset(&err, 0, sizeof(err));
+		r = policy_parse_ex(c->text, strlen(c->text), "test", &options, &policy, &err);
+		snprintf(label, sizeof(label), "\"%s\" on %u ext=%d -> %d %u:%u: %s", c->text,
+			 c->version, c->extensions, r, err.line, err.col, err.message);
+		CHECK_CASE(r == c->expect, label);
+		policy_free(policy);
+		if (c->expect == 0)
+			continue;
+		if (c->col)
+			CHECK_CASE(err.col == c->col, label);
+		if (c->message)
+			CHECK_CASE(strstr(err.message, c->message) != NULL, label);
+	}
+}
+
+static void test_kernel_version_parse(void)
+{
+	unsigned int v = 0;
+
+	CHECK(policy_kernel_version_parse("6.19", &v) == 0);
+	CHECK(v == 619);
+	CHECK(policy_kernel_version_parse("6.13", &v) == 0);
+	CHECK(v == 613);
+	CHECK(policy_kernel_version_parse("5.16.20", &v) == 0);
+	CHECK(v == 516);
+	CHECK(policy_kernel_version_parse("7.0", &v) == 0);
+	CHECK(v == 700);
+	CHECK(policy_kernel_version_parse("6", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("6.", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("6.x", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("v6.1", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("6.100", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("2.6", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("6.1.", &v) == -EINVAL);
+	CHECK(policy_kernel_version_parse("", &v) == -EINVAL);
+}
+
+/* Error details: the offending token and what the kernel does with the rule. */
+static void test_error_details(void)
+{
+	static const char unknown[] = "measure\ndnt_measure fsmagic=0x9fa0\n";
+	static const char bad_value[] = "measure uid=%UID%\n";
+	struct policy *p = NULL;
+	struct policy_error err;
+
+	CHECK(policy_parse(unknown, strlen(unknown), "t", &p, &err) == -EINVAL);
+	CHECK(err.line == 2);
+	CHECK(err.col == 1);
+	CHECK(strcmp(err.token, "dnt_measure") == 0);
+	CHECK(strstr(err.kernel, "UNKNOWN=dnt_measure res=0") != NULL);
+	CHECK(strstr(err.kernel, "ima: policy update failed") != NULL);
+
+	CHECK(policy_parse(bad_value, strlen(bad_value), "t", &p, &err) == -EINVAL);
+	CHECK(strcmp(err.token, "uid=%UID%") == 0);
+	CHECK(strstr(err.kernel, "EINVAL") != NULL);
+	CHECK(strstr(err.kernel, "UNKNOWN") == NULL);
+
+	CHECK(policy_parse("# nothing\n", 10, "t", &p, &err) == -EINVAL);
+	CHECK(err.token[0] == '\0');
+	CHECK(strstr(err.kernel, "adds no rule") != NULL);
+	CHECK(p == NULL);
+}
+
+/* Built-in policies */
+
+static struct policy *builtin_ok(const char *names, unsigned int version)
+{
+	struct policy_options options = {.kernel_version = version};
+	struct policy *policy = NULL;
+	struct policy_error err;
+	int r = policy_load_builtin_ex(names, &options, &policy, &err);
+
+	if (r != 0)
+		fprintf(stderr, "builtin %s failed: %s\n", names, err.message);
+	CHECK_CASE(r == 0, names);
+	return policy;
+}
+
+static void test_builtins(void)
+{
+	static const struct {
+		const char *names;
+		unsigned int rules;
+	} counts[] = {
+		{"tcb", 20},
+		{"appraise_tcb", 16},
+		{"secure_boot", 4},
+		{"critical_data", 1},
+		{"fail_securely", 0},
+		{"tcb|appraise_tcb", 36},
+		{"appraise_tcb|tcb", 36},
+		{"tcb appraise_tcb", 36},
+		{"tcb|tcb", 20},
+		{"tcb|secure_boot|appraise_tcb|critical_data|fail_securely", 41},
+	};
+	struct policy *p, *q;
+	struct policy_error err;
+
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		p = builtin_ok(counts[i].names, 619);
+		CHECK_CASE(policy_rule_count(p) == counts[i].rules, counts[i].names);
+		policy_free(p);
+	}
+
+	/* The kernel's boot order, whatever the order of the names. */
+	p = builtin_ok("appraise_tcb|critical_data|secure_boot|tcb", 619);
+	CHECK(strncmp(policy_rule_text(p, 0), "dont_measure fsmagic=0x9fa0", 27) == 0);
+	CHECK(strcmp(policy_rule_text(p, 20),
+		     "appraise func=MODULE_CHECK appraise_type=imasig|modsig") == 0);
+	CHECK(strncmp(policy_rule_text(p, 24), "dont_appraise fsmagic=0x9fa0", 28) == 0);
+	CHECK(strcmp(policy_rule_text(p, 39), "appraise fowner=0") == 0);
+	CHECK(strcmp(policy_rule_text(p, 40), "measure func=CRITICAL_DATA") == 0);
+	CHECK(policy_rule_line(p, 40) == 41);
+	CHECK(policy_rule_text(p, 41) == NULL);
+	CHECK(!policy_fail_securely(p));
+	policy_free(p);
+
+	/* Before 6.14 the tmpfs exemption of tcb covers every hook. */
+	p = builtin_ok("tcb", 613);
+	q = builtin_ok("tcb", 614);
+	CHECK(strcmp(policy_rule_text(p, 3), "dont_measure fsmagic=0x1021994 # tmpfs") == 0);
+	CHECK(strncmp(policy_rule_text(q, 3), "dont_measure fsmagic=0x1021994 func=FILE_CHECK",
+		      46) == 0);
+	CHECK(!decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_TMPFS))
+		       .measure);
+	CHECK(decide(q, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_TMPFS))
+		      .measure);
+	policy_free(p);
+	policy_free(q);
+
+	/* Built-in signature rules skip the deny list, except the secure_boot module rule. */
+	p = builtin_ok("secure_boot|appraise_tcb|fail_securely", 619);
+	{
+		struct policy_decision d;
+
+		d = decide(p, event_make(POLICY_FUNC_MODULE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+		CHECK(d.appraise);
+		CHECK(d.appraise_line == 1);
+		CHECK(d.appraise_sig_required);
+		CHECK(d.appraise_check_blocklist);
+		CHECK(d.appraise_modsig);
+		CHECK(d.fail_securely);
+		d = decide(p,
+			   event_make(POLICY_FUNC_FIRMWARE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+		CHECK(d.appraise_sig_required);
+		CHECK(!d.appraise_check_blocklist);
+		d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+		CHECK(d.appraise);
+		CHECK(d.appraise_line == 20);
+		CHECK(!d.appraise_sig_required);
+		d = decide(p,
+			   event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1000, MAGIC_EXT4));
+		CHECK(!d.appraise);
+		d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, 0x858458f6u));
+		CHECK(!d.appraise);
+		CHECK(d.dont_line[POLICY_KIND_APPRAISE] == 9);
+	}
+	CHECK(policy_fail_securely(p));
+	policy_free(p);
+
+	p = builtin_ok("fail_securely", 619);
+	CHECK(policy_rule_count(p) == 0);
+	CHECK(policy_fail_securely(p));
+	policy_free(p);
+
+	p = NULL;
+	CHECK(policy_load_builtin("tcb|nope", &p, &err) == -ENOENT);
+	CHECK(strstr(err.message, "unknown built-in policy 'nope'") != NULL);
+	CHECK(policy_load_builtin("tcb||appraise_tcb", &p, &err) == -ENOENT);
+	CHECK(policy_load_builtin("tcb,appraise_tcb", &p, &err) == -ENOENT);
+	CHECK(strstr(err.message, "joined with '|'") != NULL);
+	CHECK(p == NULL);
+	CHECK(policy_load("builtin:tcb|appraise_tcb", &p, &err) == 0);
+	CHECK(policy_rule_count(p) == 36);
+	policy_free(p);
+}
+
+/* Evaluation of the four kinds and of the new event fields */
+
+static void test_audit_and_hash(void)
+{
+	struct policy *p = parse_ok("dont_audit fowner=5\n"
+				    "audit func=BPRM_CHECK\n"
+				    "hash fowner=0\n"
+				    "dont_hash\n"
+				    "appraise func=FILE_CHECK fowner=0\n"
+				    "measure permit_directio\n");
+	struct policy_event e = event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_EXT4);
+	struct policy_decision d;
+
+	d = decide(p, e);
+	CHECK(d.audit);
+	CHECK(d.audit_line == 2);
+	CHECK(d.hash);
+	CHECK(d.hash_line == 3);
+	CHECK(d.hash_cancel_line == 0);
+	CHECK(!d.appraise);
+	CHECK(d.measure);
+	CHECK(d.permit_directio);
+
+	/* A later appraise rule cancels hash. */
+	e.func = POLICY_FUNC_FILE_CHECK;
+	e.mask = POLICY_MAY_READ;
+	d = decide(p, e);
+	CHECK(!d.audit);
+	CHECK(d.audit_line == 0);
+	CHECK(!d.hash);
+	CHECK(d.hash_line == 3);
+	CHECK(d.hash_cancel_line == 5);
+	CHECK(d.appraise);
+	CHECK(d.appraise_line == 5);
+
+	e.fowner = 5;
+	d = decide(p, e);
+	CHECK(!d.audit);
+	CHECK(d.dont_line[POLICY_KIND_AUDIT] == 1);
+	CHECK(!d.hash);
+	CHECK(d.dont_line[POLICY_KIND_HASH] == 4);
+	CHECK(d.hash_line == 0);
+	CHECK(d.dont_line[POLICY_KIND_MEASURE] == 0);
+	CHECK(policy_has_kind(p, POLICY_KIND_AUDIT));
+	CHECK(policy_has_kind(p, POLICY_KIND_HASH));
+	policy_free(p);
+
+	/* A kind with only dont_ rules is not requested, as in the kernel. */
+	p = parse_ok("dont_measure\nappraise func=SETXATTR_CHECK appraise_algos=sha256\naudit\n");
+	CHECK(!policy_has_kind(p, POLICY_KIND_MEASURE));
+	CHECK(!policy_has_kind(p, POLICY_KIND_APPRAISE));
+	CHECK(policy_has_kind(p, POLICY_KIND_AUDIT));
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.dont_line[POLICY_KIND_MEASURE] == 0);
+	CHECK(d.audit);
+	CHECK(d.audit_line == 3);
+	policy_free(p);
+}
+
+static void test_appraise_flags(void)
+{
+	struct policy *p =
+		parse_ok("appraise func=MODULE_CHECK appraise_type=imasig|modsig\n"
+			 "appraise func=BPRM_CHECK digest_type=verity appraise_type=sigv3\n"
+			 "appraise appraise_algos=sha256,sha512\n");
+	struct policy_decision d;
+
+	d = decide(p, event_make(POLICY_FUNC_MODULE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(d.appraise_modsig);
+	CHECK(d.appraise_sig_required);
+	CHECK(!d.appraise_verity);
+	d = decide(p, event_make(POLICY_FUNC_BPRM_CHECK, POLICY_MAY_EXEC, 0, MAGIC_EXT4));
+	CHECK(d.appraise_verity);
+	CHECK(d.appraise_sig_required);
+	d = decide(p, event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4));
+	CHECK(!d.appraise_sig_required);
+	CHECK(d.appraise_algos == ((1u << 4) | (1u << 6)));
+	CHECK(!d.fail_securely);
+	policy_free(p);
+}
+
+static void test_egid_capability(void)
+{
+	struct policy *p = parse_ok("measure egid=0\n");
+	struct policy_event e =
+		event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 100, MAGIC_EXT4);
+
+	e.gid = 0;
+	CHECK(!decide(p, e).measure);
+	e.has_cap_setgid = true;
+	CHECK(decide(p, e).measure);
+	e.gid = 100;
+	e.sgid = 0;
+	CHECK(decide(p, e).measure);
+	e.has_cap_setgid = false;
+	CHECK(!decide(p, e).measure);
+	/* CAP_SETUID does not stand in for CAP_SETGID. */
+	e.has_cap_setuid = true;
+	CHECK(!decide(p, e).measure);
+	policy_free(p);
+}
+
+static void test_unknown_ids(void)
+{
+	struct policy *p = parse_ok("dont_measure uid=0\nmeasure fowner=0\n");
+	struct policy_event e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	struct policy_decision d;
+
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(!d.inexact);
+	e.ids_unknown = true;
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 1);
+	CHECK(d.inexact_keyword && strcmp(d.inexact_keyword, "uid=") == 0);
+	policy_free(p);
+
+	/* A false condition makes the no-match exact, even next to an unknown one. */
+	p = parse_ok("measure uid=0 fowner=5\n");
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(!d.inexact);
+	policy_free(p);
+}
+
+static void test_filesystem_fields(void)
+{
+	static const uint8_t uuid[16] = {0x28, 0xb2, 0x32, 0x54, 0x94, 0x67, 0x44, 0xc0,
+					 0xb6, 0xba, 0x34, 0xb1, 0x2e, 0x85, 0xa2, 0x6d};
+	static const uint8_t other_uuid[16] = {1};
+	struct policy *p = parse_ok("dont_measure fsname=fuse fs_subtype=sshfs\n"
+				    "dont_measure fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26d\n"
+				    "measure fsname=ext4\n"
+				    "measure fsmagic=0xef53\n");
+	struct policy_event e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	struct policy_decision d;
+
+	/* Unknown type and UUID: rules 1 to 3 are skipped, the decision is inexact. */
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 4);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 1);
+	CHECK(strcmp(d.inexact_keyword, "fsname=") == 0);
+
+	e.fsname = "ext4";
+	e.fs_subtype = "";
+	e.fsuuid = other_uuid;
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 3);
+	CHECK(!d.inexact);
+
+	e.fsuuid = uuid;
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(d.dont_line[POLICY_KIND_MEASURE] == 2);
+
+	e.fsname = "fuse";
+	e.fs_subtype = "sshfs";
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(d.dont_line[POLICY_KIND_MEASURE] == 1);
+	e.fs_subtype = "imafs";
+	e.fsuuid = other_uuid;
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 4);
+
+	/* An unknown magic is not zero. */
+	e.fsmagic_unknown = true;
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 4);
+	policy_free(p);
+}
+
+static void test_lsm_labels(void)
+{
+	struct policy *p = parse_ok("dont_measure obj_type=var_log_t\n"
+				    "measure subj_user=system_u subj_role=system_r\n"
+				    "measure obj_role=object_r\n");
+	struct policy_event e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	struct policy_decision d;
+
+	e.obj_label = "system_u:object_r:var_log_t:s0";
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(d.dont_line[POLICY_KIND_MEASURE] == 1);
+
+	e.obj_label = "system_u:object_r:etc_t:s0";
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 3);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 2);
+
+	e.subj_label = "system_u:system_r:init_t:s0";
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	CHECK(!d.inexact);
+
+	e.subj_label = "unconfined_u:unconfined_r:unconfined_t:s0";
+	e.obj_label = "garbage";
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(!d.inexact);
+	policy_free(p);
+}
+
+static void test_key_events(void)
+{
+	struct policy *p = parse_ok("measure func=KEY_CHECK keyrings=.ima\n"
+				    "measure func=KEY_CHECK gid=5 uid=0\n");
+	struct policy_decision d;
+
+	/* The keyring name is unknown, so the first rule is inexact; gid= is never evaluated. */
+	d = decide(p, event_make(POLICY_FUNC_KEY_CHECK, 0, 0, 0));
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 1);
+	CHECK(strcmp(d.inexact_keyword, "keyrings=") == 0);
+	d = decide(p, event_make(POLICY_FUNC_KEY_CHECK, 0, 7, 0));
+	CHECK(!d.measure);
+	policy_free(p);
+}
+
+static struct policy *parse_ext(const char *text)
+{
+	struct policy_options options = {.extensions = true};
+	struct policy *policy = NULL;
+	struct policy_error err;
+	int r = policy_parse_ex(text, strlen(text), "ext", &options, &policy, &err);
+
+	if (r != 0)
+		fprintf(stderr, "parse failed: %u:%u: %s\n", err.line, err.col, err.message);
+	CHECK_CASE(r == 0, text);
+	return policy;
+}
+
+static void test_extension_matching(void)
+{
+	struct policy *p = parse_ext("dont_measure path^=/opt/app/cache/\n"
+				     "measure path^=/opt/app\n"
+				     "measure path=/usr/bin/*\n"
+				     "measure path=\"/srv/My Files/*.conf\"\n");
+	struct policy_event e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	static const struct {
+		const char *path;
+		unsigned int line; /* deciding line, 0 for none */
+		bool measure;
+	} paths[] = {
+		{"/opt/app", 2, true},
+		{"/opt/app/bin/x", 2, true},
+		{"/opt/application", 0, false},
+		{"/opt/app/cache", 1, false},
+		{"/opt/app/cache/a/b", 1, false},
+		{"/usr/bin/ls", 3, true},
+		{"/usr/bin/sub/ls", 0, false},
+		{"/srv/My Files/a.conf", 4, true},
+		{"/srv/My Files/a.txt", 0, false},
+	};
+	struct policy_decision d;
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		e.path = paths[i].path;
+		d = decide(p, e);
+		CHECK_CASE(d.measure == paths[i].measure, paths[i].path);
+		CHECK_CASE((d.measure ? d.measure_line : d.dont_line[POLICY_KIND_MEASURE]) ==
+				   paths[i].line,
+			   paths[i].path);
+		CHECK_CASE(!d.inexact, paths[i].path);
+	}
+	e.path = NULL;
+	d = decide(p, e);
+	CHECK(!d.measure);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 1);
+	CHECK(strcmp(d.inexact_keyword, "path^=") == 0);
+	policy_free(p);
+
+	p = parse_ext("measure exe=/usr/bin/python3* comm=worker-?\n"
+		      "measure cgroup=/system.slice/app.service\n"
+		      "measure path^=/\n");
+	e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 0, MAGIC_EXT4);
+	e.path = "/x";
+	e.exe = "/usr/bin/python3.11";
+	e.comm = "worker-1";
+	e.cgroup = "/system.slice/app.service/sub";
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 1);
+	e.comm = "worker-12";
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 2);
+	e.cgroup = "/system.slice/app.service2";
+	d = decide(p, e);
+	CHECK(d.measure);
+	CHECK(d.measure_line == 3);
+	e.path = "relative";
+	d = decide(p, e);
+	CHECK(!d.measure);
+	policy_free(p);
+}
+
+/* Explanation */
+
+struct step_log {
+	unsigned int count;
+	struct policy_step steps[16];
+};
+
+static void step_record(const struct policy_step *step, void *data)
+{
+	struct step_log *log = data;
+
+	if (log->count < ARRAY_SIZE(log->steps))
+		log->steps[log->count] = *step;
+	log->count++;
+}
+
+static void test_explain(void)
+{
+	struct policy *p = parse_ok("dont_measure fsmagic=0x9fa0\n"
+				    "measure func=BPRM_CHECK\n"
+				    "measure func=FILE_CHECK mask=MAY_READ uid=0\n"
+				    "measure func=FILE_CHECK mask=^MAY_WRITE\n"
+				    "measure func=FILE_CHECK euid=0\n"
+				    "measure fsname=ext4\n"
+				    "appraise fowner=0\n"
+				    "appraise\n");
+	struct policy_event e =
+		event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1000, MAGIC_EXT4);
+	struct policy_decision d, plain;
+	struct step_log log = {0};
+
+	e.fowner = 0;
+	policy_explain(p, &e, step_record, &log, &d);
+	plain = decide(p, e);
+	CHECK(memcmp(&d, &plain, sizeof(d)) == 0);
+	CHECK(log.count == 7);
+	CHECK(log.steps[0].line == 1);
+	CHECK(log.steps[0].result == POLICY_STEP_NO_MATCH);
+	CHECK(strcmp(log.steps[0].reason, "fsmagic=0x9fa0: the filesystem magic is 0xef53") == 0);
+	CHECK(strcmp(log.steps[0].keyword, "fsmagic=") == 0);
+	CHECK(strcmp(log.steps[1].reason, "func=BPRM_CHECK: the event is FILE_CHECK") == 0);
+	CHECK(strcmp(log.steps[2].reason, "uid=0: the subject's real uid is 1000") == 0);
+	CHECK(strcmp(log.steps[3].reason,
+		     "mask=^MAY_WRITE: the event mask MAY_READ does not contain MAY_WRITE") == 0);
+	CHECK(strcmp(log.steps[4].reason, "euid=0: the subject's effective uid is 1000") == 0);
+	CHECK(log.steps[5].result == POLICY_STEP_UNKNOWN);
+	CHECK(strcmp(log.steps[5].reason, "fsname=ext4: the filesystem type is unknown") == 0);
+	/* The appraise rule on line 7 decides appraisal; measuring stays undecided. */
+	CHECK(log.steps[6].line == 7);
+	CHECK(log.steps[6].result == POLICY_STEP_MATCH);
+	CHECK(log.steps[6].kind == POLICY_KIND_APPRAISE);
+	CHECK(log.steps[6].reason[0] == '\0');
+	CHECK(log.steps[6].keyword == NULL);
+	CHECK(!d.measure);
+	CHECK(d.appraise);
+	CHECK(d.appraise_line == 7);
+	CHECK(d.inexact);
+	CHECK(d.inexact_line == 6);
+	policy_free(p);
+
+	/* Rules of a decided kind are not reported; the exact mask is named. */
+	p = parse_ok("measure mask=MAY_READ\nmeasure\nmeasure uid=5\n");
+	memset(&log, 0, sizeof(log));
+	e.mask = POLICY_MAY_READ | POLICY_MAY_WRITE;
+	policy_explain(p, &e, step_record, &log, &d);
+	CHECK(log.count == 2);
+	CHECK(strcmp(log.steps[0].reason, "mask=MAY_READ: the event mask is MAY_WRITE|MAY_READ, "
+					  "not exactly MAY_READ") == 0);
+	CHECK(log.steps[1].result == POLICY_STEP_MATCH);
+	CHECK(log.steps[1].index == 1);
+	policy_free(p);
+
+	/* CAP_SETUID and the other ids are named in the euid reason. */
+	p = parse_ok("measure euid=0\nmeasure fowner<10\nmeasure fgroup>5000\n");
+	memset(&log, 0, sizeof(log));
+	e = event_make(POLICY_FUNC_FILE_CHECK, POLICY_MAY_READ, 1000, MAGIC_EXT4);
+	e.has_cap_setuid = true;
+	policy_explain(p, &e, step_record, &log, &d);
+	CHECK(log.count == 3);
+	CHECK(strstr(log.steps[0].reason, "holds CAP_SETUID") != NULL);
+	CHECK(strcmp(log.steps[1].reason, "fowner<10: the file owner is 1000") == 0);
+	CHECK(strcmp(log.steps[2].reason, "fgroup>5000: the file group is 1000") == 0);
+	policy_free(p);
+}
+
+/* Checking */
+
+struct diag_log {
+	unsigned int errors, warnings;
+	char codes[512];  /* "code@line " for each finding */
+	char tokens[512]; /* "token " for each error */
+	char first_kernel[320];
+};
+
+static void diag_record(const struct policy_diag *diag, void *data)
+{
+	struct diag_log *log = data;
+	size_t n = strlen(log->codes);
+
+	snprintf(log->codes + n, sizeof(log->codes) - n, "%s@%u ", diag->code, diag->line);
+	if (diag->severity != POLICY_DIAG_ERROR) {
+		log->warnings++;
+		return;
+	}
+	n = strlen(log->tokens);
+	snprintf(log->tokens + n, sizeof(log->tokens) - n, "%s ", diag->token);
+	if (log->errors++ == 0)
+		snprintf(log->first_kernel, sizeof(log->first_kernel), "%s", diag->kernel);
+}
+
+static int check_text(const char *text, unsigned int flags, bool extensions, struct diag_log *log)
+{
+	struct policy_options options = {.extensions = extensions};
+
+	memset(log, 0, sizeof(*log));
+	return policy_check(text, strlen(text), "check", &options, flags, diag_record, log);
+}
+
+static void test_check(void)
+{
+	struct diag_log log;
+
+	/* Every bad line is reported, not only the first. */
+	CHECK(check_text("measure fnc=X\nmeasure\nmeasure uid=x\ndont_audit fs_subtype=\n", 0,
+			 false, &log) == -EINVAL);
+	CHECK(log.errors == 3);
+	CHECK(strstr(log.codes, "invalid-rule@1 invalid-rule@3 invalid-rule@4") != NULL);
+	CHECK(strcmp(log.tokens, "fnc=X uid=x fs_subtype= ") == 0);
+	CHECK(strstr(log.first_kernel, "UNKNOWN=fnc=X") != NULL);
+
+	CHECK(check_text("# only comments\n\n", 0, false, &log) == -EINVAL);
+	CHECK(strcmp(log.codes, "empty-policy@0 ") == 0);
+
+	CHECK(check_text("measure func=BPRM_CHECK mask=MAY_EXEC\n"
+			 "measure func=BPRM_CHECK mask=MAY_EXEC fsname=rootfs\n"
+			 "measure func=BPRM_CHECK\n"
+			 "dont_measure func=BPRM_CHECK mask=MAY_EXEC uid=0\n"
+			 "measure func=FILE_CHECK mask=^MAY_READ uid<1000\n"
+			 "measure func=FILE_CHECK mask=MAY_READ uid=5\n"
+			 "measure func=FILE_CHECK mask=MAY_READ euid=5\n"
+			 "measure func=FILE_CHECK mask=^MAY_READ uid<2000\n"
+			 "appraise func=BPRM_CHECK fsname=rootfs\n",
+			 0, false, &log) == 0);
+	CHECK(log.errors == 0);
+	CHECK(strcmp(log.codes, "shadowed@2 shadowed@4 shadowed@6 ") == 0);
+
+	/* Key rules: gid= is never evaluated for key events, and a keyring list narrows. */
+	CHECK(check_text("measure func=KEY_CHECK gid=5\nmeasure func=KEY_CHECK keyrings=.ima\n", 0,
+			 false, &log) == 0);
+	CHECK(strstr(log.codes, "shadowed@2") != NULL);
+	CHECK(check_text("measure func=KEY_CHECK keyrings=.ima|.evm\n"
+			 "measure func=KEY_CHECK keyrings=.evm\n"
+			 "measure func=KEY_CHECK keyrings=.evm|.x\n",
+			 0, false, &log) == 0);
+	CHECK(strstr(log.codes, "shadowed@2") != NULL);
+	CHECK(strstr(log.codes, "shadowed@3") == NULL);
+
+	CHECK(check_text("measure func=MMAP_CHECK\nappraise fsuuid=00000000-0000-0000-0000-"
+			 "000000000000\nmeasure obj_type=etc_t\nmeasure func=FILE_CHECK\n",
+			 0, false, &log) == 0);
+	CHECK(strstr(log.codes, "unevaluable@1"));
+	CHECK(strstr(log.codes, "unevaluable@2"));
+	CHECK(strstr(log.codes, "unevaluable@3"));
+	CHECK(strstr(log.codes, "lsm-label@3"));
+	CHECK(!strstr(log.codes, "@4"));
+
+	CHECK(check_text("measure func=KEY_CHECK\nappraise func=MODULE_CHECK appraise_type=imasig|"
+			 "modsig\nmeasure uid<0\n",
+			 0, false, &log) == 0);
+	CHECK(strstr(log.codes, "kernel-config@1"));
+	CHECK(strstr(log.codes, "kernel-config@2"));
+	CHECK(strstr(log.codes, "never-matches@3"));
+
+	CHECK(check_text("dont_measure\ndont_appraise\n", 0, false, &log) == 0);
+	CHECK(strstr(log.codes, "no-do-rule@1") != NULL);
+
+	CHECK(check_text("measure\nmeasure uid=0", 0, false, &log) == 0);
+	CHECK(strstr(log.codes, "no-final-newline@2") != NULL);
+	CHECK(strstr(log.codes, "shadowed@2") != NULL);
+
+	/* Extensions: an error without them, and each one an error with the kernel flag. */
+	CHECK(check_text("measure path=/a comm=x\n", 0, false, &log) == -EINVAL);
+	CHECK(log.errors == 1);
+	CHECK(check_text("measure path=/a comm=x\n", 0, true, &log) == 0);
+	CHECK(check_text("measure path=/a comm=x\nmeasure exe=/b\n", POLICY_CHECK_KERNEL, false,
+			 &log) == -EINVAL);
+	CHECK(strcmp(log.codes, "extension@1 extension@1 extension@2 ") == 0);
+	CHECK(strcmp(log.tokens, "path=/a comm=x exe=/b ") == 0);
+	CHECK(check_text("measure path^=/opt\nmeasure path^=/opt/app/x\nmeasure path=/opt/*\n", 0,
+			 true, &log) == 0);
+	CHECK(strstr(log.codes, "shadowed@2"));
+	CHECK(!strstr(log.codes, "shadowed@3"));
+
+	/* Text-level errors. */
+	{
+		struct policy_options old = {.kernel_version = 200};
+
+		memset(&log, 0, sizeof(log));
+		CHECK(policy_check("measure\n", 8, "x", &old, 0, diag_record, &log) == -EINVAL);
+		CHECK(strcmp(log.codes, "text@0 ") == 0);
+		memset(&log, 0, sizeof(log));
+		CHECK(policy_check("measure\0x\n", 10, "x", NULL, 0, diag_record, &log) == -EINVAL);
+		CHECK(strcmp(log.codes, "text@1 ") == 0);
+	}
+	CHECK(policy_check("measure\n", 8, "x", NULL, 0, NULL, NULL) == 0);
+}
+
+/* Printing */
+
+static void test_print(void)
+{
+	static const struct {
+		const char *text;
+		const char *canonical;
+	} cases[] = {
+		{"measure func=PATH_CHECK mask=^MAY_READ euid=0",
+		 "measure func=FILE_CHECK mask=^MAY_READ euid=0 "},
+		{"dont_measure fsmagic=0x01021994 func=FILE_MMAP",
+		 "dont_measure func=MMAP_CHECK fsmagic=0x1021994 "},
+		{"measure pcr=+11 template=d-ng|n-ng uid=+5 fsname=ext4 fowner>3 fgroup<9 gid=1",
+		 "measure fsname=ext4 pcr=11 uid=5 gid=1 fowner>3 fgroup<9 template=ima-ng "},
+		{"appraise subj_type=b obj_user=a appraise_algos=sha512,sha1,sha256,sha1 "
+		 "appraise_type=imasig appraise_flag=check_blacklist "
+		 "fsuuid=28B23254-9467-44C0-B6BA-"
+		 "34B12E85A26D",
+		 "appraise fsuuid=28b23254-9467-44c0-b6ba-34b12e85a26d appraise_algos=sha1,sha256,"
+		 "sha512 obj_user=a subj_type=b appraise_type=imasig "},
+		{"appraise func=BPRM_CHECK digest_type=verity appraise_type=sigv3 permit_directio",
+		 "appraise func=BPRM_CHECK appraise_type=sigv3 digest_type=verity "
+		 "permit_directio "},
+		{"measure func=KEY_CHECK keyrings=.ima|.evm template=ima-buf gid<4",
+		 "measure func=KEY_CHECK keyrings=.ima|.evm gid<4 template=ima-buf "},
+		{"appraise func=KEXEC_KERNEL_CHECK appraise_type=imasig|modsig",
+		 "appraise func=KEXEC_KERNEL_CHECK appraise_type=imasig|modsig "},
+		{"measure func=CRITICAL_DATA label=selinux",
+		 "measure func=CRITICAL_DATA label=selinux "},
+		{"dont_hash fsmagic=0", "dont_hash fsmagic=0x0 "},
+		{"measure path=\"/a b/*\" comm=x cgroup=/s/ exe=/bin/sh",
+		 "measure path=\"/a b/*\" exe=/bin/sh comm=x cgroup=/s "},
+		{"measure path^=/opt/", "measure path^=/opt "},
+	};
+	char buf[512];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct policy *p = parse_ext(cases[i].text);
+		int r = policy_format_rule(p, 0, buf, sizeof(buf));
+
+		CHECK_CASE(r == (int)strlen(cases[i].canonical), cases[i].text);
+		CHECK_CASE(strcmp(buf, cases[i].canonical) == 0, buf);
+		CHECK_CASE(policy_format_rule(p, 0, buf, 10) == -ENOBUFS, cases[i].text);
+		CHECK_CASE(policy_format_rule(p, 1, buf, sizeof(buf)) == -ERANGE, cases[i].text);
+		policy_free(p);
+	}
+
+	/* The canonical form of the built-in lists parses back to the same form. */
+	{
+		struct policy *p = builtin_ok("tcb|secure_boot|appraise_tcb|critical_data", 619);
+		char *text = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&text, &len);
+		struct policy *q = NULL;
+		struct policy_error err;
+
+		CHECK(out != NULL);
+		CHECK(policy_print(p, out) == 0);
+		fclose(out);
+		CHECK(strncmp(text, "dont_measure fsmagic=0x9fa0 \n", 29) == 0);
+		CHECK(policy_parse(text, len, "printed", &q, &err) == 0);
+		CHECK(policy_rule_count(q) == policy_rule_count(p));
+		for (unsigned int i = 0; i < policy_rule_count(p); i++) {
+			char again[512];
+
+			CHECK(policy_format_rule(p, i, buf, sizeof(buf)) > 0);
+			CHECK(policy_format_rule(q, i, again, sizeof(again)) > 0);
+			CHECK_CASE(strcmp(buf, again) == 0, buf);
+		}
+		policy_free(q);
+		policy_free(p);
+		free(text);
+	}
+}
+
+static void test_names(void)
+{
+	enum policy_func func;
+	unsigned int mask = 0;
+	char buf[64];
+
+	CHECK(policy_func_from_name("FILE_MMAP", &func) == 0);
+	CHECK(func == POLICY_FUNC_MMAP_CHECK);
+	CHECK(policy_func_from_name("POST_SETATTR", &func) == -EINVAL);
+	CHECK(policy_func_from_name("file_check", &func) == -EINVAL);
+	CHECK(strcmp(policy_kind_name(POLICY_KIND_HASH), "hash") == 0);
+	CHECK(policy_kind_name(POLICY_KIND__MAX) == NULL);
+	CHECK(policy_mask_parse("MAY_READ|MAY_WRITE", &mask) == 0);
+	CHECK(mask == 6);
+	CHECK(policy_mask_parse("MAY_EXEC,MAY_APPEND", &mask) == 0);
+	CHECK(mask == 9);
+	CHECK(policy_mask_parse("MAY_READ|", &mask) == -EINVAL);
+	CHECK(policy_mask_parse("READ", &mask) == -EINVAL);
+	policy_mask_format(POLICY_MAY_READ | POLICY_MAY_APPEND, buf, sizeof(buf));
+	CHECK(strcmp(buf, "MAY_READ|MAY_APPEND") == 0);
+	policy_mask_format(0, buf, sizeof(buf));
+	CHECK(strcmp(buf, "0") == 0);
+}
+
+static void test_rule_text_and_digest(void)
+{
+	static const char text[] = "\t measure func=BPRM_CHECK # exec  \n\n  appraise  \n";
+	static const uint8_t zero[32];
+	struct policy *p = parse_ok(text);
+
+	CHECK(policy_rule_count(p) == 2);
+	CHECK(strcmp(policy_rule_text(p, 0), "measure func=BPRM_CHECK # exec") == 0);
+	CHECK(policy_rule_line(p, 1) == 3);
+	CHECK(strcmp(policy_rule_text(p, 1), "appraise") == 0);
+	CHECK(policy_rule_line(p, 2) == 0);
+	CHECK(memcmp(policy_sha256(p), zero, 32) != 0);
+	policy_free(p);
 }
 
 /* Loading from files */
@@ -879,6 +1760,23 @@ int main(void)
 	test_unknown_conditions();
 	test_special_hooks();
 	test_builtin_tcb();
+	test_option_cases();
+	test_kernel_version_parse();
+	test_error_details();
+	test_builtins();
+	test_audit_and_hash();
+	test_appraise_flags();
+	test_egid_capability();
+	test_unknown_ids();
+	test_filesystem_fields();
+	test_lsm_labels();
+	test_key_events();
+	test_extension_matching();
+	test_explain();
+	test_check();
+	test_print();
+	test_names();
+	test_rule_text_and_digest();
 	test_load_file();
 
 	printf("%u passed, %u failed\n", passed, failed);
