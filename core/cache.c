@@ -123,6 +123,7 @@ void cache_entry_reset(struct cache_entry *entry, const struct cache_version *ve
 	entry->modified = false;
 	entry->xattr_known = false;
 	entry->appraised = false;
+	entry->audited = false;
 	entry->appraise_passed = false;
 	entry->appraise_cause = 0;
 	entry->xattr_len = 0;

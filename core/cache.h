@@ -54,6 +54,7 @@ struct cache_entry {
 	bool created;             /* created through the mount and not yet closed by its writers */
 	bool update_xattr;        /* rewrite the hash xattr when the last writer closes */
 	bool appraised;           /* APPRAISE_* fields hold for VERSION */
+	bool audited;             /* the audit line of VERSION was written */
 	bool appraise_passed;
 	uint8_t appraise_cause;   /* enum appraise_cause */
 	uint8_t report_cause;     /* cause of the last reported security event */

@@ -46,11 +46,15 @@
 #include <unistd.h>
 
 #include "core/cache.h"
+#include "core/event.h"
 #include "core/ima_log.h"
 #include "core/log.h"
 #include "core/template.h"
 #include "core/tpm.h"
 #include "policy/policy.h"
+
+/* Rule lines whose inexact evaluation is reported once; later lines share the last bit. */
+#define MEASURE_INEXACT_LINES 65536u
 
 struct measure_ctx {
 	enum hash_algo hash;
@@ -64,6 +68,9 @@ struct measure_ctx {
 	struct tpm *tpm;
 	struct ima_log *log;
 	struct cache *cache;
+	struct event_ctx *events;
+	/* Bit N: the inexact evaluation of rule line N was reported (reset on reload). */
+	_Atomic uint8_t inexact_reported[MEASURE_INEXACT_LINES / 8];
 	struct keyring *keys;
 	struct allowlist *allowlist;
 	struct allowlist *blocklist;
@@ -104,6 +111,9 @@ int measure_ctx_new(const struct measure_config *config, struct measure_ctx **re
 	r = cache_new(&ctx->cache);
 	if (r < 0)
 		goto out_free;
+	r = event_ctx_new(config->policy_extensions, &ctx->events);
+	if (r < 0)
+		goto out_free;
 
 	log_config = (struct ima_log_config){
 		.dir = config->runtime_dir,
@@ -135,6 +145,7 @@ int measure_ctx_new(const struct measure_config *config, struct measure_ctx **re
 
 out_free:
 	cache_free(ctx->cache);
+	event_ctx_free(ctx->events);
 	free(ctx->source);
 	free(ctx->mountpoint);
 	free(ctx);
@@ -147,6 +158,7 @@ struct measure_ctx *measure_ctx_free(struct measure_ctx *ctx)
 		return NULL;
 	ima_log_close(ctx->log);
 	cache_free(ctx->cache);
+	event_ctx_free(ctx->events);
 	policy_free(ctx->policy);
 	pthread_rwlock_destroy(&ctx->policy_lock);
 	tpm_close(ctx->tpm);
@@ -184,115 +196,17 @@ static unsigned int measure_open_mask(int flags)
 	return mask;
 }
 
-/*
- * The pidfd ioctl that returns a task's credentials (Linux 6.13 and later),
- * with the first version of its argument, which later kernels still accept.
- * Declared here because the C library headers of Debian 12 predate it.
- */
-struct measure_pidfd_info {
-	uint64_t mask;
-	uint64_t cgroupid;
-	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-	int32_t spare0[1];
-};
-#define MEASURE_PIDFD_GET_INFO _IOWR(0xFF, 11, struct measure_pidfd_info)
-#define MEASURE_PIDFD_INFO_CREDS (1ull << 1)
-#define MEASURE_PIDFD_THREAD O_EXCL
-
-/* Read the ids of thread PID through a pidfd. Returns 0, or -errno on older kernels. */
-static int measure_read_ids_pidfd(pid_t pid, struct policy_event *ev)
-{
-	struct measure_pidfd_info info = { .mask = MEASURE_PIDFD_INFO_CREDS };
-	int fd, r = 0;
-
-	/* FUSE passes a thread id: PIDFD_THREAD (6.9) accepts any thread. */
-	fd = (int)syscall(SYS_pidfd_open, pid, MEASURE_PIDFD_THREAD);
-	if (fd < 0 && errno == EINVAL)
-		fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, MEASURE_PIDFD_GET_INFO, &info) < 0)
-		r = -errno;
-	else if (!(info.mask & MEASURE_PIDFD_INFO_CREDS))
-		r = -EOPNOTSUPP;
-	close(fd);
-	if (r < 0)
-		return r;
-	ev->uid = info.ruid;
-	ev->euid = info.euid;
-	ev->suid = info.suid;
-	ev->gid = info.rgid;
-	ev->egid = info.egid;
-	return 0;
-}
-
-/*
- * Read from /proc/PID/status the ids (unless IDS_KNOWN) and whether the task
- * holds CAP_SETUID, which makes euid= also match the real and saved uid.
- */
-static void measure_read_status(pid_t pid, bool ids_known, struct policy_event *ev)
-{
-	char path[64], line[256];
-	unsigned long capeff = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned int real, eff, saved;
-
-		if (!ids_known && sscanf(line, "Uid:\t%u\t%u\t%u", &real, &eff, &saved) == 3) {
-			ev->uid = real;
-			ev->euid = eff;
-			ev->suid = saved;
-		} else if (!ids_known && sscanf(line, "Gid:\t%u\t%u", &real, &eff) == 2) {
-			ev->gid = real;
-			ev->egid = eff;
-		} else if (sscanf(line, "CapEff:\t%lx", &capeff) == 1) {
-			ev->has_cap_setuid = (capeff >> 7) & 1; /* CAP_SETUID is bit 7 */
-		}
-	}
-	fclose(f);
-}
-
-/*
- * Fill the real, effective and saved ids of PID: FUSE passes only the
- * filesystem ids, which stay in place when the task is gone. The capability
- * matters only when the real or saved uid differs from the effective one,
- * so the slower /proc read is skipped otherwise.
- */
-static void measure_read_ids(pid_t pid, struct policy_event *ev)
-{
-	bool ids_known = measure_read_ids_pidfd(pid, ev) == 0;
-
-	if (ids_known && ev->uid == ev->euid && ev->suid == ev->euid)
-		return;
-	measure_read_status(pid, ids_known, ev);
-}
-
 /* Fill the events of this open: FILE_CHECK always, BPRM_CHECK for an execve. */
-static unsigned int measure_events(int flags, const struct measure_subject *subject,
-				   const struct stat *st, int fd,
+static unsigned int measure_events(struct measure_ctx *ctx, int flags,
+				   const struct measure_subject *subject, const struct stat *st,
+				   int fd, const char *path, struct event_strings *strings,
 				   struct policy_event events[MEASURE_MAX_EVENTS])
 {
-	struct policy_event base = {
-		.uid = subject->uid,
-		.euid = subject->uid,
-		.suid = subject->uid,
-		.gid = subject->gid,
-		.egid = subject->gid,
-		.fowner = st->st_uid,
-		.fgroup = st->st_gid,
-	};
-	struct statfs sfs;
+	struct policy_event base;
 	unsigned int n = 0;
 
-	if (subject->pid > 0)
-		measure_read_ids(subject->pid, &base);
-	if (fstatfs(fd, &sfs) == 0)
-		base.fsmagic = (uint32_t)sfs.f_type;
+	event_fill(ctx->events, subject->pid, subject->uid, subject->gid, fd, st, strings, &base);
+	base.path = path;
 
 	events[n] = base;
 	events[n].func = POLICY_FUNC_FILE_CHECK;
@@ -350,6 +264,10 @@ struct measure_plan {
 	unsigned int appraise_flags;
 	uint32_t appraise_algos;
 	bool need_sha1;          /* a target template has the 'd' field */
+	bool audit;              /* an audit rule decided AUDIT */
+	unsigned int audit_line;
+	unsigned int inexact_line; /* first rule skipped on an unknown fact, 0 if none */
+	const char *inexact_keyword;
 };
 
 static void measure_plan_add_target(struct measure_plan *plan, const struct measure_ctx *ctx,
@@ -383,6 +301,14 @@ static void measure_plan_build(struct measure_ctx *ctx, const struct policy_even
 		policy_evaluate(ctx->policy, &events[i], &d);
 		if (d.measure)
 			measure_plan_add_target(plan, ctx, &d);
+		if (d.audit && !plan->audit) {
+			plan->audit = true;
+			plan->audit_line = d.audit_line;
+		}
+		if (d.inexact && !plan->inexact_line) {
+			plan->inexact_line = d.inexact_line;
+			plan->inexact_keyword = d.inexact_keyword;
+		}
 		if (!d.appraise || !appraise_on)
 			continue;
 		plan->appraise = true;
@@ -411,7 +337,7 @@ static bool measure_work_needed(const struct cache_entry *entry, const struct me
 				struct measure_work *ret)
 {
 	struct measure_work w = { 0 };
-	bool digest_needed = plan->ntargets > 0 || plan->appraise;
+	bool digest_needed = plan->ntargets > 0 || plan->appraise || plan->audit;
 
 	for (unsigned int i = 0; i < plan->ntargets; i++) {
 		if (!(entry->measured_pcrs & (1u << plan->targets[i].pcr)))
@@ -859,6 +785,24 @@ static int measure_log_violation(struct measure_ctx *ctx, int fd, const struct s
 	return ima_log_append(ctx->log, ctx->default_pcr, NULL, &event);
 }
 
+/* Report each rule that could not be evaluated exactly once per loaded policy. */
+static void measure_note_inexact(struct measure_ctx *ctx, const struct measure_plan *plan,
+				 struct measure_verdict *verdict)
+{
+	unsigned int line = plan->inexact_line;
+	uint8_t bit;
+
+	if (!line)
+		return;
+	if (line >= MEASURE_INEXACT_LINES)
+		line = MEASURE_INEXACT_LINES - 1;
+	bit = (uint8_t)(1u << (line % 8));
+	if (atomic_fetch_or(&ctx->inexact_reported[line / 8], bit) & bit)
+		return;
+	verdict->inexact_line = plan->inexact_line;
+	verdict->inexact_keyword = plan->inexact_keyword;
+}
+
 /* A descriptor to hash from: FD itself unless it was opened write-only. */
 static int measure_readable_fd(int fd, int flags, bool *ret_owned)
 {
@@ -906,6 +850,9 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 	struct measure_open_state state = { 0 };
 	struct policy_event events[MEASURE_MAX_EVENTS];
 	struct measure_result res = { 0 };
+	struct event_strings strings;
+	char path[PATH_MAX + 64];
+	bool path_known = false;
 	struct measure_plan plan;
 	struct cache_entry *entry;
 	struct cache_shard *shard;
@@ -922,9 +869,14 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 		return 0;
 	}
 
-	measure_plan_build(ctx, events, measure_events(open_flags, subject, &st, fd, events),
+	if (event_wants_path(ctx->events) && measure_name(ctx, fd, path, sizeof(path)) == 0)
+		path_known = true;
+	measure_plan_build(ctx, events,
+			   measure_events(ctx, open_flags, subject, &st, fd,
+					  path_known ? path : NULL, &strings, events),
 			   &plan);
-	if (plan.ntargets > 0 || plan.appraise) {
+	measure_note_inexact(ctx, &plan, &verdict);
+	if (plan.ntargets > 0 || plan.appraise || plan.audit) {
 		work_fd = measure_readable_fd(fd, open_flags, &owned);
 		if (work_fd < 0)
 			return work_fd;
@@ -953,6 +905,13 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 		verdict.measured = res.logged_pcrs != 0;
 		measure_verdict_appraisal(ctx, entry, &plan, &res, &verdict);
 		measure_verdict_write(ctx, entry, &plan, state.writer, created, &verdict);
+		/* Audit once per file version, like the kernel's INTEGRITY_RULE record. */
+		if (plan.audit && !entry->audited && res.digest.len) {
+			entry->audited = true;
+			verdict.audit = true;
+			verdict.audit_line = plan.audit_line;
+			verdict.audit_digest = res.digest;
+		}
 	}
 
 	if (verdict.error == 0) {
@@ -1164,6 +1123,15 @@ void measure_replace_policy(struct measure_ctx *ctx, struct policy *policy)
 	ctx->policy = policy;
 	pthread_rwlock_unlock(&ctx->policy_lock);
 	policy_free(old);
+	for (size_t i = 0; i < sizeof(ctx->inexact_reported); i++)
+		atomic_store(&ctx->inexact_reported[i], 0);
+}
+
+void measure_policy_sha256(struct measure_ctx *ctx, char hex[65])
+{
+	pthread_rwlock_rdlock(&ctx->policy_lock);
+	hash_to_hex(policy_sha256(ctx->policy), 32, hex);
+	pthread_rwlock_unlock(&ctx->policy_lock);
 }
 
 const char *measure_start_note(struct measure_ctx *ctx)

@@ -41,6 +41,7 @@ struct measure_config {
 	struct allowlist *blocklist;       /* --blocklist, or NULL; owned on success */
 	bool xattr_user;                   /* appraise from user.ima instead of security.ima */
 	bool new_log;                      /* archive a list left in RUNTIME_DIR (--new-log) */
+	bool policy_extensions;            /* fill exe, comm, cgroup and path for the policy */
 };
 
 /* What the caller of open() is. From the FUSE request context. */
@@ -61,6 +62,11 @@ struct measure_verdict {
 	bool keep_cache;  /* file content unchanged since the last open: keep the page cache */
 	const char *op;   /* "measure", "appraise" or "open": the step REASON belongs to */
 	const char *violation; /* "ToMToU" or "open_writers" when this open logged one */
+	bool audit;       /* an audit rule asks for the audit line of this file version */
+	unsigned int audit_line;
+	struct hash_digest audit_digest;
+	unsigned int inexact_line; /* report: this rule was skipped on a fact imafs cannot read */
+	const char *inexact_keyword;
 };
 
 /* State of one open file that measure_release() needs back. */
@@ -121,6 +127,9 @@ void measure_replace_policy(struct measure_ctx *ctx, struct policy *policy);
 
 /* What opening the list did: continued, archived, ... ("" for a new directory). */
 const char *measure_start_note(struct measure_ctx *ctx);
+
+/* Write the SHA-256 of the active policy text as hex into HEX (65 bytes). */
+void measure_policy_sha256(struct measure_ctx *ctx, char hex[65]);
 
 /* Name of the xattr that holds the IMA value: "security.ima" or "user.ima". */
 const char *measure_xattr_name(const struct measure_ctx *ctx);

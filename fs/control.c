@@ -44,45 +44,9 @@ struct control {
 	pthread_t thread;
 	int dir_fd;
 	char *policy_spec;
+	struct policy_options policy_options;
 	char policy_sha256[65];
 };
-
-/* The most of a policy file that is hashed; the policy loader rejects larger ones. */
-#define CONTROL_POLICY_MAX (1u << 20)
-
-int control_policy_sha256(const char *spec, char hex[65])
-{
-	struct hash_digest digest;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int r;
-
-	if (!strncmp(spec, "builtin:", 8)) {
-		r = hash_buffer(HASH_SHA256, spec, strlen(spec), &digest);
-		if (r == 0)
-			hash_to_hex(digest.bytes, digest.len, hex);
-		return r;
-	}
-
-	f = fopen(spec, "re");
-	if (!f)
-		return -errno;
-	buf = malloc(CONTROL_POLICY_MAX);
-	if (!buf) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	len = fread(buf, 1, CONTROL_POLICY_MAX, f);
-	r = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (r == 0)
-		r = hash_buffer(HASH_SHA256, buf, len, &digest);
-	if (r == 0)
-		hash_to_hex(digest.bytes, digest.len, hex);
-	free(buf);
-	return r;
-}
 
 /* Replace the small file NAME in the runtime directory with TEXT. */
 static int control_write_file(struct control *c, const char *name, const char *text)
@@ -124,7 +88,7 @@ static void control_reload_policy(struct control *c)
 
 	log_quote(c->policy_spec, spec, sizeof(spec));
 	memset(&perr, 0, sizeof(perr));
-	r = policy_load(c->policy_spec, &policy, &perr);
+	r = policy_load_ex(c->policy_spec, &c->policy_options, &policy, &perr);
 	if (r < 0) {
 		log_msg(LOG_ERR,
 			"op=policy-reload result=failed policy=%s where=%s:%u:%u error='%s' "
@@ -133,8 +97,7 @@ static void control_reload_policy(struct control *c)
 			perr.col, perr.message[0] ? perr.message : strerror(-r), c->policy_sha256);
 		return;
 	}
-	if (control_policy_sha256(c->policy_spec, sha) < 0)
-		snprintf(sha, sizeof(sha), "unknown");
+	hash_to_hex(policy_sha256(policy), 32, sha);
 	measure_replace_policy(c->ctx, policy);
 	log_msg(LOG_NOTICE, "op=policy-reload result=loaded policy=%s rules=%u sha256=%s "
 			    "previous_sha256=%s",
@@ -200,7 +163,7 @@ static void *control_main(void *arg)
 }
 
 int control_start(struct measure_ctx *ctx, const char *runtime_dir, const char *policy_spec,
-		  struct control **ret)
+		  const struct policy_options *options, struct control **ret)
 {
 	struct control *c;
 	char text[80];
@@ -217,9 +180,8 @@ int control_start(struct measure_ctx *ctx, const char *runtime_dir, const char *
 		r = c->policy_spec ? -errno : -ENOMEM;
 		goto out_free;
 	}
-	r = control_policy_sha256(policy_spec, c->policy_sha256);
-	if (r < 0)
-		snprintf(c->policy_sha256, sizeof(c->policy_sha256), "unknown");
+	c->policy_options = *options;
+	measure_policy_sha256(ctx, c->policy_sha256);
 
 	snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	r = control_write_file(c, "pid", text);

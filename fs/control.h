@@ -13,21 +13,21 @@
 #ifndef IMAFS_FS_CONTROL_H
 #define IMAFS_FS_CONTROL_H
 
+#include "policy/policy.h"
+
 struct measure_ctx;
 struct control;
 
 /*
  * Write the pid, policy_sha256 and appraise_mode files into RUNTIME_DIR and
- * start the control thread. POLICY_SPEC is the --policy value to reload.
+ * start the control thread. POLICY_SPEC is the --policy value to reload
+ * with OPTIONS.
  * Returns 0 or a negative errno.
  */
 int control_start(struct measure_ctx *ctx, const char *runtime_dir, const char *policy_spec,
-		  struct control **ret);
+		  const struct policy_options *options, struct control **ret);
 
 /* Stop the control thread and remove the pid file. Accepts NULL, returns NULL. */
 struct control *control_stop(struct control *control);
-
-/* SHA-256 of the policy named by SPEC as lowercase hex (65 bytes): of the file, or of "builtin:NAME". */
-int control_policy_sha256(const char *spec, char hex[65]);
 
 #endif

@@ -714,6 +714,27 @@ static void fs_file_free(struct fs *fs, struct fs_file *file)
 }
 
 /*
+ * Write the audit line of an audit rule, with the fields of the kernel's
+ * INTEGRITY_RULE record: file, hash, and the task's pid, uid and exe.
+ */
+static void fs_log_audit(fuse_req_t req, const char *quoted_path,
+			 const struct measure_verdict *verdict)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char hex[2 * HASH_MAX_DIGEST_SIZE + 1], link[64], exe[PATH_MAX], quoted_exe[FS_LOG_PATH_MAX];
+	ssize_t n;
+
+	hash_to_hex(verdict->audit_digest.bytes, verdict->audit_digest.len, hex);
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)ctx->pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	log_quote(exe, quoted_exe, sizeof(quoted_exe));
+	log_msg(LOG_NOTICE, "op=audit file=%s hash=%s:%s rule=%u pid=%d uid=%u gid=%u exe=%s",
+		quoted_path, hash_algo_name(verdict->audit_digest.algo), hex, verdict->audit_line,
+		(int)ctx->pid, (unsigned int)ctx->uid, (unsigned int)ctx->gid, quoted_exe);
+}
+
+/*
  * Log the security event of an open of FD: at NOTICE for a denial or an
  * appraisal failure that the mode allowed, at ERR when no verdict could be
  * reached (R < 0). Denials are rate-limited by measure_open() (REPORT).
@@ -725,10 +746,17 @@ static void fs_log_verdict(fuse_req_t req, int fd, int r, const struct measure_v
 	char quoted[FS_LOG_PATH_MAX];
 	char suppressed[48] = "";
 
-	if (r >= 0 && !verdict->report && !verdict->violation)
+	if (r >= 0 && !verdict->report && !verdict->violation && !verdict->audit &&
+	    !verdict->inexact_line)
 		return;
 	fs_describe_fd(fs_of(req), fd, path, sizeof(path));
 	log_quote(path, quoted, sizeof(quoted));
+	if (r >= 0 && verdict->inexact_line)
+		log_msg(LOG_NOTICE, "op=policy result=inexact rule=%u condition=%s path=%s pid=%d "
+				    "reason=condition-not-evaluable",
+			verdict->inexact_line, verdict->inexact_keyword, quoted, (int)ctx->pid);
+	if (r >= 0 && verdict->audit)
+		fs_log_audit(req, quoted, verdict);
 	if (r >= 0 && verdict->violation)
 		log_msg(LOG_NOTICE, "op=violation cause=%s path=%s pid=%d uid=%u",
 			verdict->violation, quoted, (int)ctx->pid, (unsigned int)ctx->uid);

@@ -66,6 +66,7 @@ struct options {
 	const char *blocklist; /* --blocklist FILE, or NULL */
 	bool xattr_user;
 	bool new_log;
+	struct policy_options policy_options; /* --kernel-version, --policy-extensions */
 	char source[PATH_MAX];
 	char mountpoint[PATH_MAX];
 	char policy_path[PATH_MAX]; /* --policy FILE made absolute: libfuse changes to / */
@@ -125,6 +126,10 @@ static void print_usage(FILE *out)
 		"  --xattr-user            read and write user.ima instead of security.ima\n"
 		"  --new-log               archive a measurement list left in the runtime\n"
 		"                          directory instead of continuing it\n"
+		"  --kernel-version X.Y    read the policy as that Linux version does\n"
+		"                          (default 6.19)\n"
+		"  --policy-extensions     accept the imafs policy conditions path=, path^=,\n"
+		"                          exe=, comm= and cgroup=, which no kernel loads\n"
 		"  --threads N             maximum number of idle FUSE threads\n"
 		"  --log-level LEVEL       err, warning, notice, info (default) or debug\n"
 		"  -h, --help              print this help and exit\n"
@@ -212,6 +217,8 @@ enum {
 	OPT_BLOCKLIST,
 	OPT_XATTR_USER,
 	OPT_NEW_LOG,
+	OPT_KERNEL_VERSION,
+	OPT_POLICY_EXTENSIONS,
 };
 
 static const struct option long_options[] = {
@@ -229,6 +236,8 @@ static const struct option long_options[] = {
 	{ "blocklist", required_argument, NULL, OPT_BLOCKLIST },
 	{ "xattr-user", no_argument, NULL, OPT_XATTR_USER },
 	{ "new-log", no_argument, NULL, OPT_NEW_LOG },
+	{ "kernel-version", required_argument, NULL, OPT_KERNEL_VERSION },
+	{ "policy-extensions", no_argument, NULL, OPT_POLICY_EXTENSIONS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -298,6 +307,15 @@ static int parse_one_option(struct options *opt, int c, const char *arg)
 		return 0;
 	case OPT_NEW_LOG:
 		opt->new_log = true;
+		return 0;
+	case OPT_KERNEL_VERSION:
+		if (policy_kernel_version_parse(arg, &opt->policy_options.kernel_version) < 0)
+			return usage_error("invalid --kernel-version '%s': give a Linux version "
+					   "such as 6.14",
+					   arg);
+		return 0;
+	case OPT_POLICY_EXTENSIONS:
+		opt->policy_options.extensions = true;
 		return 0;
 	default:
 		return usage_error("invalid option");
@@ -605,7 +623,7 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 	if (load_appraise_inputs(opt, &in))
 		return 1;
 	memset(&perr, 0, sizeof(perr));
-	r = policy_load(opt->policy, &policy, &perr);
+	r = policy_load_ex(opt->policy, &opt->policy_options, &policy, &perr);
 	if (r < 0) {
 		print_policy_error(opt->policy, r, &perr);
 		appraise_inputs_free(&in);
@@ -648,6 +666,7 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 		.blocklist = in.blocklist,
 		.xattr_user = opt->xattr_user,
 		.new_log = opt->new_log,
+		.policy_extensions = opt->policy_options.extensions,
 	};
 	r = measure_ctx_new(&config, ret);
 	if (r < 0) {
@@ -759,7 +778,7 @@ static int serve(struct fuse_session *se, const struct options *opt, const char 
 		fuse_loop_cfg_set_idle_threads(config, opt->max_idle_threads);
 
 	/* Before the loop starts its workers: they inherit the blocked control signals. */
-	r = control_start(measure, runtime_dir, opt->policy, &control);
+	r = control_start(measure, runtime_dir, opt->policy, &opt->policy_options, &control);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot start the control thread: %s", strerror(-r));
 		fuse_loop_cfg_destroy(config);
