@@ -5,7 +5,9 @@
  *
  *   pid              the daemon's pid, for kill(1)
  *   policy_sha256    SHA-256 of the active policy text
- *   appraise_mode    the mode in force; write a new one and send SIGUSR1
+ *   appraise_mode    the mode in force; write a new one and send SIGUSR1.
+ *                    The daemon replaces the file after handling the
+ *                    signal, with the mode then in force.
  *
  * SIGHUP reads the --policy file again. A policy that fails to load keeps
  * the old one active and logs one error with file:line:col.
@@ -132,6 +134,8 @@ static void control_apply_mode(struct control *c)
 	measure_set_appraise_mode(c->ctx, mode);
 	log_msg(LOG_NOTICE, "op=appraise-mode result=changed from=%s to=%s",
 		appraise_mode_name(old), appraise_mode_name(mode));
+	/* A new file (a new inode) tells a waiting imafs-ctl that the request was handled. */
+	control_write_mode(c);
 }
 
 static void control_signal_set(sigset_t *set)

@@ -30,6 +30,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/measure.h"
+#include "core/rundir.h"
 #include "core/template.h"
 #include "core/tpm.h"
 #include "fs/control.h"
@@ -39,7 +40,6 @@
 #define DEFAULT_POLICY "builtin:tcb"
 #define DEFAULT_TEMPLATE "ima-ng"
 #define DEFAULT_PCR 10u
-#define RUNTIME_BASE "/run/imafs"
 #define MAX_IDLE_THREADS_LIMIT 1024u
 
 /* Seconds the kernel may cache names and attributes. */
@@ -134,7 +134,7 @@ static void print_usage(FILE *out)
 		"  --log-level LEVEL       err, warning, notice, info (default) or debug\n"
 		"  -h, --help              print this help and exit\n"
 		"  -V, --version           print the versions of imafs and libfuse and exit\n",
-		DEFAULT_POLICY, DEFAULT_PCR, RUNTIME_BASE);
+		DEFAULT_POLICY, DEFAULT_PCR, RUNDIR_BASE);
 }
 
 /* Print a command line error in the usual form and return exit status 1. */
@@ -415,49 +415,6 @@ static int parse_options(int argc, char **argv, struct options *opt, bool *ret_e
 	return resolve_paths(opt, argv[optind], argv[optind + 1]);
 }
 
-/*
- * Write PATH escaped as systemd-escape --path does into BUF: slashes between
- * components become '-', and every byte other than ASCII letters, digits,
- * ':', '_' and a non-leading '.' becomes \xHH. The root becomes "-".
- */
-static int escape_path(const char *path, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char *p = path;
-	size_t out = 0;
-
-	while (*p == '/')
-		p++;
-	if (*p == '\0')
-		return snprintf(buf, size, "-") < (int)size ? 0 : -ENAMETOOLONG;
-
-	for (; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			     (ch >= '0' && ch <= '9') || ch == ':' || ch == '_' ||
-			     (ch == '.' && out > 0);
-
-		if (out + 5 > size)
-			return -ENAMETOOLONG;
-		if (ch == '/') {
-			while (p[1] == '/')
-				p++;
-			if (p[1] == '\0')
-				break; /* a trailing slash */
-			buf[out++] = '-';
-		} else if (plain) {
-			buf[out++] = (char)ch;
-		} else {
-			buf[out++] = '\\';
-			buf[out++] = 'x';
-			buf[out++] = hex[ch >> 4];
-			buf[out++] = hex[ch & 0xf];
-		}
-	}
-	buf[out] = '\0';
-	return 0;
-}
-
 /* Create DIR and its missing parents with mode 0755. Returns 0 or a negative errno. */
 static int make_directories(const char *dir)
 {
@@ -492,18 +449,15 @@ static int make_directories(const char *dir)
 
 static int prepare_runtime_dir(const struct options *opt, char *buf, size_t size)
 {
-	char escaped[PATH_MAX];
 	int r;
 
 	if (opt->runtime_dir) {
 		if (snprintf(buf, size, "%s", opt->runtime_dir) >= (int)size)
 			return -ENAMETOOLONG;
 	} else {
-		r = escape_path(opt->mountpoint, escaped, sizeof(escaped));
+		r = rundir_default(opt->mountpoint, buf, size);
 		if (r < 0)
 			return r;
-		if (snprintf(buf, size, "%s/%s", RUNTIME_BASE, escaped) >= (int)size)
-			return -ENAMETOOLONG;
 	}
 	return make_directories(buf);
 }
@@ -894,7 +848,7 @@ int main(int argc, char **argv)
 	r = prepare_runtime_dir(&opt, info.runtime_dir, sizeof(info.runtime_dir));
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot create runtime directory '%s': %s",
-			info.runtime_dir[0] ? info.runtime_dir : RUNTIME_BASE, strerror(-r));
+			info.runtime_dir[0] ? info.runtime_dir : RUNDIR_BASE, strerror(-r));
 		status = 1;
 		goto out_free_options;
 	}

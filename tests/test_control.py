@@ -146,3 +146,26 @@ def test_reload_under_load(imafs, workdir):
     assert errors == []
     assert min(opens) > 0
     assert m.stderr().count("op=policy-reload result=loaded") == 100
+
+
+def ctl_bin():
+    return os.path.join(os.path.dirname(os.environ.get("IMAFS_BIN", "build/imafs")), "imafs-ctl")
+
+
+def test_ctl_appraise_and_reload(imafs, workdir):
+    import pytest
+    if not os.path.exists(ctl_bin()):
+        pytest.skip(f"{ctl_bin()} is not built")
+    policy = os.path.join(workdir, "policy")
+    write_file(policy, "appraise func=FILE_CHECK\n")
+    m = imafs(args=["--policy", policy, "--appraise", "enforce"])
+
+    switched = run([ctl_bin(), "-r", m.runtime_dir, "appraise", "log"])
+    write_file(policy, "appraise func=FILE_CHECK\n" + MEASURE_READS)
+    reloaded = run([ctl_bin(), "-r", m.runtime_dir, "reload"])
+    status = run([ctl_bin(), "-r", m.runtime_dir, "status"])
+
+    assert switched.stdout.strip() == "appraise mode: log"
+    assert reloaded.stdout.strip() == "policy reloaded: sha256 " + \
+        hashlib.sha256(("appraise func=FILE_CHECK\n" + MEASURE_READS).encode()).hexdigest()
+    assert "appraise_mode: log" in status.stdout
