@@ -374,7 +374,7 @@ uint64_t ima_log_count(struct ima_log *log)
 /* The first record: boot_aggregate over the TPM's boot PCRs, as the kernel computes it. */
 static int ima_log_boot_aggregate(struct ima_log *log)
 {
-	struct template_event event = { .name = "boot_aggregate" };
+	struct template_event event = { .name = "boot_aggregate", .no_file = true };
 	int r;
 
 	r = tpm_boot_aggregate(log->tpm, log->hash, &event.digest);
@@ -486,8 +486,13 @@ out_done:
 	return 0;
 
 out_close:
-	if (reterr_msg)
-		*reterr_msg = msg;
+	/* The message may live in LOG, which is freed below: keep a copy per thread. */
+	if (reterr_msg) {
+		static _Thread_local char copy[sizeof(log->resume.message)];
+
+		snprintf(copy, sizeof(copy), "%s", msg ? msg : "");
+		*reterr_msg = copy;
+	}
 	ima_log_close(log);
 	return r;
 }

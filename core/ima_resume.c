@@ -347,7 +347,8 @@ static int resume_extend_rest(struct tpm *tpm, const struct resume_file *sha1, u
  */
 static int resume_find_prefix(struct tpm *tpm, const struct resume_file *sha1, uint64_t n,
 			      uint64_t *ret_k, uint64_t *ret_violations, uint32_t *ret_touched,
-			      struct resume_pcrs *replay, struct resume_pcrs *now)
+			      struct resume_pcrs *replay, struct resume_pcrs *now, char *msg,
+			      size_t msg_size)
 {
 	static const uint8_t zero[20];
 	uint32_t touched = 0;
@@ -362,10 +363,26 @@ static int resume_find_prefix(struct tpm *tpm, const struct resume_file *sha1, u
 		struct resume_record rec;
 		size_t off = i ? sha1->ends[i - 1] : 0;
 
+		struct hash_digest computed;
+
 		(void)resume_parse_record(sha1->map + off, sha1->size - off, 20, &rec);
 		touched |= 1u << rec.pcr;
-		if (!memcmp(rec.digest, zero, sizeof(zero)))
+		if (!memcmp(rec.digest, zero, sizeof(zero))) {
 			violations++;
+			continue;
+		}
+		/* The stored digest must be that of the record's data, or the list was changed. */
+		r = resume_extend_value(&rec, TPM_BANK_SHA1, &computed);
+		if (r < 0)
+			return r;
+		if (memcmp(computed.bytes, rec.digest, 20) != 0) {
+			snprintf(msg, msg_size,
+				 "record %" PRIu64 " at byte offset %zu of '%s': its stored sha1 "
+				 "template digest differs from the digest of its data, so the list "
+				 "was changed; start with --new-log to archive it and begin a new one",
+				 i + 1, off, sha1->name);
+			return -EBADMSG;
+		}
 	}
 	for (int bank = 0; bank < TPM_BANK__MAX; bank++) {
 		if (!tpm_has_bank(tpm, (enum tpm_bank)bank))
@@ -509,7 +526,10 @@ int ima_resume(int dir_fd, struct tpm *tpm, bool new_log, struct ima_resume_resu
 		r = -ENOMEM;
 		goto out_unmap;
 	}
-	r = resume_find_prefix(tpm, &files[0], n, &k, &ret->violations, &touched, replay, now);
+	r = resume_find_prefix(tpm, &files[0], n, &k, &ret->violations, &touched, replay, now,
+			       ret->message, sizeof(ret->message));
+	if (r == -EBADMSG)
+		goto out_unmap;
 	if (r == -ESTALE) {
 		resume_describe_mismatch(tpm, replay, now, touched, ret->message,
 					 sizeof(ret->message), n);

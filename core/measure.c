@@ -81,7 +81,8 @@ struct measure_ctx {
 /* The events one open raises, each with its own policy decision. */
 #define MEASURE_MAX_EVENTS 2
 
-int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret)
+int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret,
+		    const char **reterr_msg)
 {
 	struct ima_log_config log_config;
 	const char *msg = NULL;
@@ -125,9 +126,8 @@ int measure_ctx_new(const struct measure_config *config, struct measure_ctx **re
 	};
 	r = ima_log_open(&log_config, &ctx->log, &msg);
 	if (r < 0) {
-		/* Start-up, before any request: the caller's only view of why. */
-		log_msg(LOG_ERR, "measurement list in '%s': %s (%s)", config->runtime_dir,
-			msg ? msg : "failed", strerror(-r));
+		if (reterr_msg)
+			*reterr_msg = msg;
 		goto out_free;
 	}
 
@@ -893,7 +893,30 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 	verdict.keep_cache = entry->opened;
 	entry->opened = true;
 
-	r = measure_claim_and_work(ctx, work_fd, &st, entry, &shard, &plan, created, &res);
+	/*
+	 * Violations come first, as in the kernel: the violation record precedes
+	 * the measurement of the same open. The append happens outside the shard
+	 * lock, like every list append. A violation that cannot be logged denies
+	 * the open: the list would otherwise hide it.
+	 */
+	verdict.violation = measure_violation_check(entry, &plan, state.writer);
+	if (verdict.violation) {
+		cache_unlock(shard);
+		r = measure_log_violation(ctx, work_fd, &st);
+		entry = measure_lookup(ctx, &st, &shard);
+		if (!entry) {
+			r = -ENOMEM;
+			goto out_close;
+		}
+	} else {
+		r = 0;
+	}
+	if (r < 0) {
+		res.op = "measure";
+		res.reason = "log-failed";
+	} else {
+		r = measure_claim_and_work(ctx, work_fd, &st, entry, &shard, &plan, created, &res);
+	}
 	if (r < 0) {
 		/* Fail closed: the file was to be measured or appraised and could not be. */
 		verdict.op = res.op ? res.op : "measure";
@@ -915,7 +938,6 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 	}
 
 	if (verdict.error == 0) {
-		verdict.violation = measure_violation_check(entry, &plan, state.writer);
 		state.reader = !state.writer;
 		if (state.reader)
 			entry->readers++;
@@ -934,22 +956,6 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 		verdict.keep_cache = false;
 	cache_unlock(shard);
 	free(res.xattr);
-
-	/*
-	 * Outside the shard lock, like every list append. A violation that cannot
-	 * be logged denies the open: the list would otherwise hide it.
-	 */
-	if (verdict.violation) {
-		r = measure_log_violation(ctx, work_fd, &st);
-		if (r < 0) {
-			measure_release(ctx, fd, &state);
-			verdict.error = -EACCES;
-			verdict.op = "measure";
-			verdict.reason = "log-failed";
-			verdict.report = true;
-			state = (struct measure_open_state){ 0 };
-		}
-	}
 
 	*ret_verdict = verdict;
 	*ret_state = state;

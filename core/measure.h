@@ -77,7 +77,13 @@ struct measure_open_state {
 	bool reader; /* counted as a reader for violation checks */
 };
 
-int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret);
+/*
+ * Create the context and open the measurement list. Returns 0 or a negative
+ * errno; for a list that cannot be continued, *RETERR_MSG (if not NULL) then
+ * says why and what to do, valid until the next call.
+ */
+int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret,
+		    const char **reterr_msg);
 struct measure_ctx *measure_ctx_free(struct measure_ctx *ctx);
 
 /*

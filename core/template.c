@@ -208,7 +208,7 @@ char *template_encode_name(const char *name)
 
 		if (*p == ' ') {
 			buf_add(&b, "_", 1);
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (*p < 0x20 || *p == 0x7f || *p == '\\') {
 			snprintf(esc, sizeof(esc), "\\x%02x", *p);
 			buf_add(&b, esc, 4);
 		} else {
@@ -259,13 +259,41 @@ static int template_sha1_field(const struct template_event *ev, uint8_t out[20])
 	return -EINVAL;
 }
 
+/*
+ * Encode iuid, igid or imode of EV into F, as little-endian integers of 4, 4
+ * and 2 bytes, and their decimal rendering into ASCII. An event without a
+ * file (boot_aggregate) leaves them empty, as the kernel does.
+ */
+static void template_inode_field(enum template_field field, const struct template_event *ev,
+				 struct buf *f, struct buf *ascii)
+{
+	uint32_t value;
+	uint8_t le[4];
+	char num[16];
+	size_t size;
+
+	if (ev->no_file)
+		return;
+	if (field == FIELD_IMODE) {
+		value = (uint16_t)ev->mode;
+		size = 2;
+	} else {
+		value = field == FIELD_IUID ? (uint32_t)ev->uid : (uint32_t)ev->gid;
+		size = 4;
+	}
+	for (size_t i = 0; i < size; i++)
+		le[i] = (uint8_t)(value >> (8 * i));
+	buf_add(f, le, size);
+	snprintf(num, sizeof(num), "%u", value);
+	buf_add_str(ascii, num);
+}
+
 /* Append one field as length word + bytes to DATA and its rendering to ASCII. */
 static int template_add_field(enum template_field field, const struct template_event *ev,
 			      const char *name, struct buf *data, struct buf *ascii)
 {
 	struct buf f = { 0 };
 	uint8_t sha1[20];
-	char num[16];
 	int r = 0;
 
 	buf_add(ascii, " ", 1);
@@ -302,25 +330,10 @@ static int template_add_field(enum template_field field, const struct template_e
 		}
 		break;
 	case FIELD_IUID:
-	case FIELD_IGID: {
-		uint32_t id = field == FIELD_IUID ? (uint32_t)ev->uid : (uint32_t)ev->gid;
-		uint8_t le[4] = { (uint8_t)id, (uint8_t)(id >> 8), (uint8_t)(id >> 16),
-				  (uint8_t)(id >> 24) };
-
-		buf_add(&f, le, sizeof(le));
-		snprintf(num, sizeof(num), "%u", id);
-		buf_add_str(ascii, num);
+	case FIELD_IGID:
+	case FIELD_IMODE:
+		template_inode_field(field, ev, &f, ascii);
 		break;
-	}
-	case FIELD_IMODE: {
-		uint16_t mode = (uint16_t)ev->mode;
-		uint8_t le[2] = { (uint8_t)mode, (uint8_t)(mode >> 8) };
-
-		buf_add(&f, le, sizeof(le));
-		snprintf(num, sizeof(num), "%u", mode);
-		buf_add_str(ascii, num);
-		break;
-	}
 	default:
 		r = -EINVAL;
 		goto out;

@@ -33,6 +33,7 @@ struct template_event {
 	gid_t gid;
 	mode_t mode;
 	bool violation;
+	bool no_file; /* an event without a file (boot_aggregate): inode fields stay empty */
 };
 
 /* One encoded record, ready for the binary list. */
@@ -79,8 +80,9 @@ int template_record_digest(const struct template_record *record, enum hash_algo 
 
 /*
  * Make NAME safe for the list: spaces become '_' as in the kernel, and,
- * unlike the kernel, control bytes become "\xHH" so that no ASCII record spans
- * two lines. Returns a malloc'ed string (caller frees) or NULL.
+ * unlike the kernel, control bytes and the backslash become "\xHH", so that
+ * no ASCII record spans two lines and every escaped name decodes to one
+ * original. Returns a malloc'ed string (caller frees) or NULL.
  */
 char *template_encode_name(const char *name);
 

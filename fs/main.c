@@ -622,10 +622,14 @@ static int create_measure_ctx(const struct options *opt, struct startup_info *in
 		.new_log = opt->new_log,
 		.policy_extensions = opt->policy_options.extensions,
 	};
-	r = measure_ctx_new(&config, ret);
+	r = measure_ctx_new(&config, ret, &msg);
 	if (r < 0) {
-		log_msg(LOG_ERR, "cannot set up measurement in '%s': %s", info->runtime_dir,
-			strerror(-r));
+		if (msg && msg[0])
+			log_msg(LOG_ERR, "cannot open the measurement list in '%s': %s",
+				info->runtime_dir, msg);
+		else
+			log_msg(LOG_ERR, "cannot set up measurement in '%s': %s", info->runtime_dir,
+				strerror(-r));
 		tpm_close(tpm);
 		policy_free(policy);
 		appraise_inputs_free(&in);

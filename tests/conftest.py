@@ -279,3 +279,49 @@ def imafs(request, workdir, fuse):
             failures.append(f"{mount.mountpoint}: {exc!r}")
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+# --- measurement list tests (test_log_*.py) ---------------------------------------------------
+
+# Directory the generated vector logs name their files under (/opt/demo/hello.txt).
+VECTOR_MOUNTPOINT = "/opt/demo"
+# Serializes tests that mount at VECTOR_MOUNTPOINT, also across pytest processes.
+VECTOR_LOCK = "/run/lock/imafs-test-opt-demo.lock"
+
+
+@pytest.fixture
+def imafs_log_tool():
+    """Path of imafs-log next to the daemon under test; fails the test when it was not built."""
+    path = helpers.imafs_log_bin()
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"imafs-log {path} not found: build it with cmake or set IMAFS_LOG_BIN",
+                    pytrace=False)
+    return path
+
+
+@pytest.fixture
+def opt_demo():
+    """/opt/demo as a mount point, so that logged names equal those of the vector logs.
+
+    Request it before `imafs`, so that its teardown runs after the mount is
+    gone. It creates /opt/demo when missing and removes it afterwards; an
+    existing directory is only mounted over, never changed.
+    """
+    import fcntl
+
+    os.makedirs(os.path.dirname(VECTOR_LOCK), exist_ok=True)
+    lock = open(VECTOR_LOCK, "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    created = not os.path.isdir(VECTOR_MOUNTPOINT)
+    try:
+        if helpers.is_mounted(VECTOR_MOUNTPOINT):
+            pytest.skip(f"{VECTOR_MOUNTPOINT} is already a FUSE mount; unmount it first")
+        if created:
+            os.makedirs(VECTOR_MOUNTPOINT)
+        yield VECTOR_MOUNTPOINT
+    finally:
+        if helpers.is_mounted(VECTOR_MOUNTPOINT):
+            helpers.run(["fusermount3", "-u", "-z", VECTOR_MOUNTPOINT], check=False)
+        if created and os.path.isdir(VECTOR_MOUNTPOINT):
+            os.rmdir(VECTOR_MOUNTPOINT)
+        lock.close()

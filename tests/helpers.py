@@ -391,3 +391,48 @@ def file_hash(path, alg):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.digest()
+
+
+# --- measurement list tests (test_log_*.py) ---------------------------------------------------
+
+
+def imafs_log_bin():
+    """Return imafs-log: $IMAFS_LOG_BIN, else the file next to the daemon under test."""
+    path = os.environ.get("IMAFS_LOG_BIN", os.path.join(os.path.dirname(imafs_bin()), "imafs-log"))
+    return os.path.realpath(path)
+
+
+def imafs_log(args, check=True, timeout=60):
+    """Run imafs-log with ARGS and return the CompletedProcess."""
+    return run([imafs_log_bin(), *map(str, args)], check=check, timeout=timeout)
+
+
+def extend_boot_pcrs(tpm):
+    """Extend PCRs 0 to 9 of every bank once with H_bank("pcrN").
+
+    The generated vector logs were made on a swtpm prepared this way, so the
+    boot aggregate a daemon computes afterwards equals theirs.
+    """
+    for pcr in range(10):
+        tpm.extend(pcr, {bank: f"pcr{pcr}".encode() for bank in BANK_SIZES})
+
+
+def field_d_ng(algo, digest):
+    """Encode a d-ng field: "<algo>:" NUL digest."""
+    return algo.encode() + b":\0" + digest
+
+
+def field_d_ngv2(kind, algo, digest):
+    """Encode a d-ngv2 field: "<kind>:<algo>:" NUL digest (kind "ima" or "verity")."""
+    return f"{kind}:{algo}:".encode() + b"\0" + digest
+
+
+def field_n_ng(name):
+    """Encode an n-ng field as the kernel does: spaces become '_', one NUL after."""
+    return name.replace(" ", "_").encode() + b"\0"
+
+
+def pack_template_data(values):
+    """Join field values into template data: each a little-endian u32 length, then the bytes."""
+    return b"".join(struct.pack("<I", len(v)) + v for v in values)
+

@@ -577,6 +577,90 @@ int ima_record_digest(const struct ima_record *record, enum hash_algo algo, stru
 	return hash_buffer(algo, legacy, sizeof(legacy), ret);
 }
 
+int ima_record_file_digest(const struct ima_record *record, struct ima_file_digest *ret)
+{
+	for (unsigned int i = 0; i < record->field_count; i++) {
+		const struct ima_field *field = &record->fields[i];
+		const uint8_t *nul, *algo, *colon;
+		char name[32];
+		size_t algo_len;
+
+		if (field->type == IMA_FIELD_D) {
+			/* The "d" field is SHA-1, or MD5 zero-padded to 20 bytes on MD5 kernels. */
+			*ret = (struct ima_file_digest){ .algo = HASH_SHA1, .bytes = field->data,
+							 .len = field->len };
+			return 0;
+		}
+		if (field->type != IMA_FIELD_D_NG && field->type != IMA_FIELD_D_NGV2)
+			continue;
+		if (field->len == 0)
+			return -ENOENT;
+
+		/* The parser checked the prefix: "[type:]algo:" then NUL. */
+		nul = memchr(field->data, 0, field->len);
+		algo = field->data;
+		colon = memchr(field->data, ':', (size_t)(nul - field->data));
+		if (field->type == IMA_FIELD_D_NGV2) {
+			ret->verity = colon - field->data == 6 && !memcmp(field->data, "verity", 6);
+			algo = colon + 1;
+		} else {
+			ret->verity = false;
+		}
+		algo_len = (size_t)(nul - algo) - 1;
+		if (algo_len >= sizeof(name))
+			return -EOPNOTSUPP;
+		memcpy(name, algo, algo_len);
+		name[algo_len] = '\0';
+		if (algo_len == 0)
+			ret->algo = HASH_SHA1; /* an empty name meant sha1 on early kernels */
+		else if (hash_algo_from_name(name, &ret->algo) < 0)
+			return -EOPNOTSUPP;
+		ret->bytes = nul + 1;
+		ret->len = field->len - (size_t)(nul - field->data) - 1;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+const char *ima_record_name(const struct ima_record *record, char *buf, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t used = 0;
+
+	if (len < 4) {
+		if (len)
+			buf[0] = '\0';
+		return buf;
+	}
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < record->field_count; i++) {
+		const struct ima_field *field = &record->fields[i];
+
+		if (field->type != IMA_FIELD_N && field->type != IMA_FIELD_N_NG)
+			continue;
+		for (uint32_t k = 0; k < field->len && field->data[k]; k++) {
+			uint8_t c = field->data[k];
+			size_t need = c >= 0x20 && c < 0x7f ? 1 : 4;
+
+			if (used + need + 4 > len) {
+				memcpy(buf + used, "...", 4);
+				return buf;
+			}
+			if (need == 1) {
+				buf[used++] = (char)c;
+				continue;
+			}
+			buf[used++] = '\\';
+			buf[used++] = 'x';
+			buf[used++] = digits[c >> 4];
+			buf[used++] = digits[c & 0xf];
+		}
+		buf[used] = '\0';
+		break;
+	}
+	return buf;
+}
+
 static void print_hex(FILE *out, const uint8_t *data, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -123,6 +123,28 @@ enum ima_byte_order ima_parse_order(const struct ima_parse *parse);
 int ima_record_digest(const struct ima_record *record, enum hash_algo algo,
 		      struct hash_digest *ret);
 
+/* The measured file digest of a record: its d, d-ng or d-ngv2 field. */
+struct ima_file_digest {
+	enum hash_algo algo;
+	bool verity; /* d-ngv2 of type "verity": an fs-verity digest, not a content hash */
+	const uint8_t *bytes; /* points into the list buffer */
+	size_t len;
+};
+
+/*
+ * Find the file digest of RECORD (the first d, d-ng or d-ngv2 field).
+ * Returns 0, -ENOENT when the template has no such field or it is empty, or
+ * -EOPNOTSUPP for an algorithm name core/hash.h does not know.
+ */
+int ima_record_file_digest(const struct ima_record *record, struct ima_file_digest *ret);
+
+/*
+ * Copy the name (n or n-ng field) of RECORD into BUF as text for messages:
+ * up to its NUL, bytes outside printable ASCII as \xNN, cut with "..." to
+ * fit LEN. Returns BUF; "" when the template has no name field.
+ */
+const char *ima_record_name(const struct ima_record *record, char *buf, size_t len);
+
 /* Write RECORD as one line of the kernel's ASCII list. Returns 0 or -EIO. */
 int ima_record_print(FILE *out, const struct ima_record *record);
 

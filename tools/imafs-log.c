@@ -4,7 +4,9 @@
  *
  *   dump    print the list in the kernel's ASCII format
  *   replay  recompute the PCR values the list produces, per bank
- *   verify  replay and compare with PCR values read from a TPM
+ *   verify  replay and compare with PCR values from files or a TPM, or check
+ *           an evidence file offline
+ *   quote   write an evidence file: a TPM2 quote of the IMA PCRs with the list
  *
  * Invariants:
  *  1. Fail closed: a malformed record, a stored template digest that differs
@@ -13,6 +15,9 @@
  *     when every bank given matched and every record checked out.
  *  2. Template digests are always recomputed from the template data; stored
  *     digests are only compared with them, or replayed to locate a change.
+ *  3. quote reads the list after the quote, so the list contains every
+ *     record the quote covers. Records appended in between come after the
+ *     matching position, which verify accepts.
  *
  * Exit status: 0 success, 1 failure, 2 usage error.
  */
@@ -28,9 +33,12 @@
 
 #include <openssl/crypto.h>
 
+#include "core/allowlist.h"
 #include "core/hash.h"
+#include "tools/evidence.h"
 #include "tools/ima_parse.h"
 #include "tools/pcr_bank.h"
+#include "tools/tpm_quote.h"
 
 /* Largest list read: far above real lists, small enough to hold in memory. */
 #define LOG_SIZE_MAX (1UL << 30)
@@ -47,9 +55,21 @@ enum {
 	OPT_AUTO_ENDIAN,
 	OPT_PCR,
 	OPT_PCRS,
+	OPT_TPM,
+	OPT_AK_CONTEXT,
+	OPT_AK_CREATE,
+	OPT_NONCE,
+	OPT_RUNTIME_DIR,
+	OPT_LOG,
+	OPT_EVIDENCE,
+	OPT_ALLOWLIST,
+	OPT_AK_PUBLIC,
 };
 
-enum verb { VERB_DUMP, VERB_REPLAY, VERB_VERIFY };
+enum verb { VERB_DUMP, VERB_REPLAY, VERB_VERIFY, VERB_QUOTE, VERB__MAX };
+
+/* The kernel's list, which quote reads unless --runtime-dir or --log names another. */
+#define KERNEL_LIST "/sys/kernel/security/ima/binary_runtime_measurements"
 
 static enum ima_byte_order arg_order = IMA_ORDER_LITTLE;
 static bool arg_log_bank_set;
@@ -60,6 +80,17 @@ static int arg_pcr = -1;
 static const char *arg_output;
 static struct pcr_bank arg_expected[PCR_BANK_SET_MAX];
 static unsigned int arg_expected_count;
+static uint64_t arg_pcr_mask; /* quote: the PCRs to quote */
+static const char *arg_tpm;
+static const char *arg_ak_context;
+static bool arg_ak_create;
+static uint8_t arg_nonce[EVIDENCE_NONCE_MAX];
+static size_t arg_nonce_len;
+static const char *arg_runtime_dir;
+static const char *arg_log;
+static const char *arg_evidence;
+static const char *arg_allowlist;
+static const char *arg_ak_public;
 
 /* Result of a pass over the whole list. */
 struct scan {
@@ -79,6 +110,13 @@ static void print_usage(FILE *out)
 		"                        [--log-bank ALGO] [--big-endian | --auto-endian] FILE\n"
 		"       imafs-log verify --pcrs [ALGO,]PCRFILE [--pcrs [ALGO,]PCRFILE ...]\n"
 		"                        [--log-bank ALGO] [--big-endian | --auto-endian] FILE\n"
+		"       imafs-log verify --tpm TCTI [--log-bank ALGO]\n"
+		"                        [--big-endian | --auto-endian] FILE\n"
+		"       imafs-log verify --evidence EVIDENCE [--nonce HEX] [--allowlist FILE]\n"
+		"                        [--ak-public PEMFILE]\n"
+		"       imafs-log quote --tpm TCTI (--ak-context FILE | --ak-create) --nonce HEX\n"
+		"                       [--pcr N[,N...]] [--runtime-dir DIR | --log FILE]\n"
+		"                       -o EVIDENCE\n"
 		"\n"
 		"FILE is a binary measurement list, or - for standard input. Its template\n"
 		"digests are those of the bank its name ends with (_sha256: 32 bytes), else\n"
@@ -92,8 +130,21 @@ static void print_usage(FILE *out)
 		"        the banks given with --bank (sha1, sha256, sha384, sha512, ...);\n"
 		"        --pcr N prints PCR N only; -o PREFIX writes PREFIX_ALGO files\n"
 		"verify  replay and compare each PCR the list extends with PCRFILE (lines\n"
-		"        'PCR-NN: hex', bank ALGO, default sha1); a match after any record\n"
-		"        counts, since a list may be longer than the quote\n"
+		"        'PCR-NN: hex', bank ALGO, default sha1), or with the sha1 and sha256\n"
+		"        PCRs read from the TPM at TCTI; a match after any record counts,\n"
+		"        since a list may be longer than the quote\n"
+		"verify --evidence\n"
+		"        check an evidence file offline: the quote's signature with the AK\n"
+		"        public key it contains (which must equal PEMFILE if given), the\n"
+		"        nonce (against HEX if given), the PCR digest, the replay of the list\n"
+		"        to the quoted PCRs, and with --allowlist every file digest the quote\n"
+		"        covers (sha256sum-style lines); names the first bad record\n"
+		"quote   quote PCR 10 (or the PCRs of --pcr) in the sha1 and sha256 banks\n"
+		"        with NONCE as qualifying data, signed by the AK saved by tpm2-tools in\n"
+		"        FILE or by an ECC P-256 AK created in the endorsement hierarchy, and\n"
+		"        write the quote, PCR values, AK public key, nonce and the list\n"
+		"        (DIR/binary_runtime_measurements, FILE, or the kernel's list) to\n"
+		"        EVIDENCE\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
@@ -546,8 +597,6 @@ static int verify(const char *path)
 	uint8_t *buf;
 	size_t len;
 
-	if (arg_expected_count == 0)
-		usage("verify needs PCR values: --pcrs [ALGO,]FILE");
 	buf = readlog(path, &len);
 	scan(path, buf, len, &s);
 	if (s.records == 0)
@@ -595,6 +644,275 @@ static int verify(const char *path)
 	return ok ? 0 : 1;
 }
 
+/* Read the sha1 and sha256 PCRs 0 to 23 from the TPM at arg_tpm as expected values. */
+static void add_tpm_pcrs(void)
+{
+	struct pcr_bank banks[EVIDENCE_BANKS];
+	char errbuf[ERRBUF_SIZE];
+	unsigned int count;
+
+	if (tpm_quote_read_pcrs(arg_tpm, (UINT64_C(1) << TPM_QUOTE_PCRS) - 1, banks, &count, errbuf,
+				sizeof(errbuf)) < 0)
+		errx(1, "%s", errbuf);
+	for (unsigned int i = 0; i < count; i++) {
+		if (pcr_bank_find(arg_expected, arg_expected_count, banks[i].algo))
+			usage("--pcrs and --tpm give the same bank; give one of them");
+		if (arg_expected_count == PCR_BANK_SET_MAX)
+			usage("too many banks: at most 8");
+		arg_expected[arg_expected_count++] = banks[i];
+	}
+}
+
+/* Length of the whole records at the start of the list BUF; the rest is still being written. */
+static size_t whole_records(const char *path, const uint8_t *buf, size_t len, enum hash_algo bank,
+			    unsigned long *ret_records)
+{
+	struct ima_parse *parse = ima_parse_new(buf, len, bank, arg_order);
+	char errbuf[ERRBUF_SIZE];
+	struct ima_record record;
+	size_t end = 0;
+
+	if (!parse)
+		err(1, "%s", path);
+	*ret_records = 0;
+	while (ima_parse_next(parse, &record, errbuf, sizeof(errbuf)) > 0) {
+		end = record.offset + record.size;
+		(*ret_records)++;
+	}
+	ima_parse_free(parse);
+	return end;
+}
+
+static void write_evidence(const struct evidence *ev)
+{
+	FILE *out;
+	int fd;
+
+	fd = open(arg_output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		err(1, "%s", arg_output);
+	out = fdopen(fd, "w");
+	if (!out)
+		err(1, "%s", arg_output);
+	if (evidence_write(out, ev) < 0 || fflush(out) != 0 || fsync(fd) < 0)
+		err(1, "%s", arg_output);
+	if (fclose(out) != 0)
+		err(1, "%s", arg_output);
+}
+
+static int quote(void)
+{
+	uint64_t mask = arg_pcr_mask ? arg_pcr_mask : UINT64_C(1) << 10;
+	char errbuf[ERRBUF_SIZE], path[4096];
+	const char *list = KERNEL_LIST;
+	struct evidence ev = { 0 };
+	unsigned long records;
+	size_t len, whole;
+	int n;
+
+	if (arg_log) {
+		list = arg_log;
+	} else if (arg_runtime_dir) {
+		n = snprintf(path, sizeof(path), "%s/binary_runtime_measurements", arg_runtime_dir);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			errx(1, "%s: runtime directory name too long", arg_runtime_dir);
+		list = path;
+	}
+
+	if (tpm_quote_take(arg_tpm, arg_ak_context, arg_nonce, arg_nonce_len, mask, &ev, errbuf,
+			   sizeof(errbuf)) < 0)
+		errx(1, "%s", errbuf);
+
+	/* After the quote (invariant 3). */
+	ev.log = readlog(list, &len);
+	ev.log_bank = log_bank(list);
+	whole = whole_records(list, ev.log, len, ev.log_bank, &records);
+	if (whole < len)
+		warnx("%s: left out the last %zu bytes, which are not a whole record: a record "
+		      "still being written, which the quote cannot cover, or a damaged list",
+		      list, len - whole);
+	ev.log_len = whole;
+	write_evidence(&ev);
+
+	printf("quoted PCR mask 0x%06llx in %u bank%s; list '%s' of %lu records; wrote '%s'\n",
+	       (unsigned long long)mask, ev.bank_count, ev.bank_count > 1 ? "s" : "", list,
+	       records, arg_output);
+	evidence_clear(&ev);
+	if (fflush(stdout) != 0)
+		err(1, "stdout");
+	return 0;
+}
+
+/* Read the PEM file of --ak-public as a string. */
+static char *read_pem(const char *path)
+{
+	size_t len;
+	uint8_t *buf = readlog(path, &len);
+	char *pem = malloc(len + 1);
+
+	if (!pem)
+		err(1, "%s", path);
+	memcpy(pem, buf, len);
+	pem[len] = '\0';
+	free(buf);
+	return pem;
+}
+
+static struct allowlist *load_allowlist(void)
+{
+	struct allowlist_error error;
+	struct allowlist *allow;
+	int r;
+
+	r = allowlist_load_file(arg_allowlist, &allow, &error);
+	if (r < 0) {
+		if (error.line)
+			errx(1, "%s: line %u: %s", error.origin, error.line, error.message);
+		errx(1, "%s: %s", arg_allowlist, error.message[0] ? error.message : strerror(-r));
+	}
+	return allow;
+}
+
+static void report_evidence(const struct evidence *ev, const struct evidence_quote_info *info,
+			    const struct evidence_log_result *res)
+{
+	printf("quote: the %s signature by the AK (%s) verifies; TPM clock %llu ms, "
+	       "reset count %u, restart count %u\n",
+	       info->scheme, info->key, (unsigned long long)info->clock, info->reset_count,
+	       info->restart_count);
+	printf("nonce: %s %s\n", to_hex(ev->nonce, ev->nonce_len).text,
+	       arg_nonce_len ? "matches --nonce"
+			     : "(not checked: give --nonce to check freshness)");
+	for (unsigned int pcr = 0; pcr < IMA_PCR_MAX; pcr++) {
+		if (!(res->pcrs_used & (UINT64_C(1) << pcr)))
+			continue;
+		for (unsigned int b = 0; b < ev->bank_count; b++)
+			printf("verified: PCR-%02u %s matches after record %lu of %lu\n", pcr,
+			       hash_algo_name(ev->banks[b].algo), res->matched_at, res->records);
+	}
+	if (res->matched_at < res->records)
+		printf("note: records %lu to %lu came after the quote and are not covered by it\n",
+		       res->matched_at + 1, res->records);
+	if (arg_allowlist)
+		printf("allowlist: all %lu file records the quote covers are in '%s'\n",
+		       res->files_checked, arg_allowlist);
+	else if (res->violations)
+		printf("note: %lu of the covered records are violations (ToMToU or open_writers)\n",
+		       res->violations);
+}
+
+static int verify_evidence(void)
+{
+	struct allowlist *allow = NULL;
+	struct evidence_quote_info info;
+	struct evidence_log_result res;
+	char errbuf[2 * ERRBUF_SIZE];
+	struct evidence ev;
+	char *trusted = NULL;
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	buf = readlog(arg_evidence, &len);
+	r = evidence_parse((const char *)buf, len, arg_evidence, &ev, errbuf, sizeof(errbuf));
+	free(buf);
+	if (r < 0)
+		errx(1, "%s", errbuf);
+	if (arg_nonce_len && (arg_nonce_len != ev.nonce_len ||
+			      CRYPTO_memcmp(arg_nonce, ev.nonce, ev.nonce_len) != 0)) {
+		warnx("%s: the evidence answers nonce %s, not %s: it is stale or replayed",
+		      arg_evidence, to_hex(ev.nonce, ev.nonce_len).text,
+		      to_hex(arg_nonce, arg_nonce_len).text);
+		r = -EBADMSG;
+		goto out_clear;
+	}
+	if (arg_ak_public)
+		trusted = read_pem(arg_ak_public);
+	r = evidence_check_quote(&ev, trusted, &info, errbuf, sizeof(errbuf));
+	if (r < 0) {
+		warnx("%s: %s", arg_evidence, errbuf);
+		goto out_clear;
+	}
+	if (arg_allowlist)
+		allow = load_allowlist();
+	r = evidence_check_log(&ev, allow, &res, errbuf, sizeof(errbuf));
+	if (r < 0) {
+		warnx("%s: %s", arg_evidence, errbuf);
+		goto out_clear;
+	}
+	report_evidence(&ev, &info, &res);
+	if (fflush(stdout) != 0)
+		err(1, "stdout");
+out_clear:
+	allowlist_free(allow);
+	free(trusted);
+	evidence_clear(&ev);
+	if (r < 0)
+		warnx("%s: verification failed", arg_evidence);
+	return r < 0 ? 1 : 0;
+}
+
+/* Parse --pcr: one PCR for replay, a comma-separated list for quote. */
+static void parse_pcr_option(enum verb verb, const char *arg)
+{
+	char *copy = strdup(arg);
+	char *save = NULL;
+
+	if (!copy)
+		err(1, "strdup");
+	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		unsigned int limit = verb == VERB_QUOTE ? TPM_QUOTE_PCRS : IMA_PCR_MAX;
+		char *end;
+		long pcr;
+
+		errno = 0;
+		pcr = strtol(item, &end, 10);
+		if (errno || *end || end == item || pcr < 0 || pcr >= (long)limit)
+			usage(verb == VERB_QUOTE
+				      ? "--pcr takes PCR numbers from 0 to 23, such as 10 or 10,11"
+				      : "--pcr takes a PCR number from 0 to 63");
+		arg_pcr = (int)pcr;
+		arg_pcr_mask |= UINT64_C(1) << pcr;
+	}
+	free(copy);
+	if (verb == VERB_REPLAY && __builtin_popcountll(arg_pcr_mask) != 1)
+		usage("replay --pcr takes one PCR number");
+}
+
+static void parse_nonce(const char *arg)
+{
+	int n = evidence_parse_hex(arg, arg_nonce, sizeof(arg_nonce));
+
+	if (n <= 0)
+		usage("--nonce takes 1 to 64 bytes in hex, such as the output of "
+		      "'openssl rand -hex 20'");
+	arg_nonce_len = (size_t)n;
+}
+
+/* Options each verb takes; each list ends with 0. */
+static bool verb_takes(enum verb verb, int option)
+{
+	static const int dump[] = { OPT_BANK, OPT_LOG_BANK, OPT_BIG_ENDIAN, OPT_AUTO_ENDIAN, 0 };
+	static const int replay[] = { OPT_BANK, OPT_LOG_BANK, OPT_BIG_ENDIAN, OPT_AUTO_ENDIAN,
+				      OPT_PCR, 'o', 0 };
+	static const int verify[] = { OPT_LOG_BANK, OPT_BIG_ENDIAN, OPT_AUTO_ENDIAN, OPT_PCRS,
+				      OPT_TPM, OPT_EVIDENCE, OPT_NONCE, OPT_ALLOWLIST,
+				      OPT_AK_PUBLIC, 0 };
+	static const int quote[] = { OPT_TPM, OPT_AK_CONTEXT, OPT_AK_CREATE, OPT_NONCE, OPT_PCR,
+				     OPT_RUNTIME_DIR, OPT_LOG, OPT_BIG_ENDIAN, OPT_AUTO_ENDIAN,
+				     'o', 0 };
+	static const int *const table[VERB__MAX] = {
+		[VERB_DUMP] = dump, [VERB_REPLAY] = replay, [VERB_VERIFY] = verify,
+		[VERB_QUOTE] = quote,
+	};
+
+	for (const int *p = table[verb]; *p; p++) {
+		if (*p == option)
+			return true;
+	}
+	return false;
+}
+
 static void parse_options(enum verb verb, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -604,19 +922,40 @@ static void parse_options(enum verb verb, int argc, char **argv)
 		{ "auto-endian", no_argument, NULL, OPT_AUTO_ENDIAN },
 		{ "pcr", required_argument, NULL, OPT_PCR },
 		{ "pcrs", required_argument, NULL, OPT_PCRS },
+		{ "tpm", required_argument, NULL, OPT_TPM },
+		{ "ak-context", required_argument, NULL, OPT_AK_CONTEXT },
+		{ "ak-create", no_argument, NULL, OPT_AK_CREATE },
+		{ "nonce", required_argument, NULL, OPT_NONCE },
+		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "evidence", required_argument, NULL, OPT_EVIDENCE },
+		{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
+		{ "ak-public", required_argument, NULL, OPT_AK_PUBLIC },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool order_set = false;
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+		if (c == 'h')
+			help();
+		if (c == '?')
+			usage(NULL);
+		if (!verb_takes(verb, c)) {
+			const char *name = "-o";
+
+			for (const struct option *o = options; o->name; o++) {
+				if (o->val == c)
+					name = o->name;
+			}
+			warnx("option '%s%s' does not apply to %s", c == 'o' ? "" : "--", name,
+			      argv[0]);
+			usage(NULL);
+		}
 		switch (c) {
 		case OPT_BANK:
-			if (verb == VERB_VERIFY)
-				usage("verify takes its banks from --pcrs");
 			if (verb == VERB_DUMP) {
 				arg_log_bank = parse_algo(optarg);
 				arg_log_bank_set = true;
@@ -636,44 +975,97 @@ static void parse_options(enum verb verb, int argc, char **argv)
 			arg_order = c == OPT_BIG_ENDIAN ? IMA_ORDER_BIG : IMA_ORDER_AUTO;
 			break;
 		case OPT_PCR:
-			if (verb != VERB_REPLAY)
-				usage("--pcr is an option of replay");
-			errno = 0;
-			arg_pcr = (int)strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || arg_pcr < 0 || arg_pcr >= IMA_PCR_MAX)
-				usage("--pcr takes a PCR number from 0 to 63");
+			parse_pcr_option(verb, optarg);
 			break;
 		case OPT_PCRS:
-			if (verb != VERB_VERIFY)
-				usage("--pcrs is an option of verify");
 			add_pcrs(optarg);
 			break;
+		case OPT_TPM:
+			arg_tpm = optarg;
+			break;
+		case OPT_AK_CONTEXT:
+			arg_ak_context = optarg;
+			break;
+		case OPT_AK_CREATE:
+			arg_ak_create = true;
+			break;
+		case OPT_NONCE:
+			parse_nonce(optarg);
+			break;
+		case OPT_RUNTIME_DIR:
+			arg_runtime_dir = optarg;
+			break;
+		case OPT_LOG:
+			arg_log = optarg;
+			break;
+		case OPT_EVIDENCE:
+			arg_evidence = optarg;
+			break;
+		case OPT_ALLOWLIST:
+			arg_allowlist = optarg;
+			break;
+		case OPT_AK_PUBLIC:
+			arg_ak_public = optarg;
+			break;
 		case 'o':
-			if (verb != VERB_REPLAY)
-				usage("-o is an option of replay");
 			arg_output = optarg;
 			break;
-		case 'h':
-			help();
 		default:
 			usage(NULL);
 		}
 	}
 }
 
+/* Check the combinations of options and return the number of list files VERB takes. */
+static int check_options(enum verb verb)
+{
+	if (verb == VERB_QUOTE) {
+		if (!arg_tpm)
+			usage("quote needs --tpm TCTI");
+		if (!arg_ak_context == !arg_ak_create)
+			usage("quote needs one of --ak-context FILE and --ak-create");
+		if (!arg_nonce_len)
+			usage("quote needs --nonce HEX, the verifier's challenge");
+		if (!arg_output)
+			usage("quote needs -o EVIDENCE, the evidence file to write");
+		if (arg_runtime_dir && arg_log)
+			usage("give one of --runtime-dir and --log");
+		return 0;
+	}
+	if (verb != VERB_VERIFY)
+		return 1;
+	if (arg_evidence) {
+		if (arg_tpm || arg_expected_count || arg_log_bank_set)
+			usage("verify --evidence takes the PCR values and the list from the "
+			      "evidence file; leave out --pcrs, --tpm and --log-bank");
+		return 0;
+	}
+	if (arg_nonce_len || arg_allowlist || arg_ak_public)
+		usage("--nonce, --allowlist and --ak-public apply to verify --evidence");
+	if (arg_tpm)
+		add_tpm_pcrs();
+	if (arg_expected_count == 0)
+		usage("verify needs PCR values: --pcrs [ALGO,]FILE, --tpm TCTI or --evidence FILE");
+	return 1;
+}
+
 int main(int argc, char *argv[])
 {
-	static const char *const verbs[] = {
-		[VERB_DUMP] = "dump", [VERB_REPLAY] = "replay", [VERB_VERIFY] = "verify"
+	static const char *const verbs[VERB__MAX] = {
+		[VERB_DUMP] = "dump",
+		[VERB_REPLAY] = "replay",
+		[VERB_VERIFY] = "verify",
+		[VERB_QUOTE] = "quote",
 	};
 	enum verb verb;
 	unsigned int i;
+	int files;
 
 	if (argc < 2)
 		usage(NULL);
-	for (i = 0; i < 3 && strcmp(argv[1], verbs[i]) != 0; i++)
+	for (i = 0; i < VERB__MAX && strcmp(argv[1], verbs[i]) != 0; i++)
 		;
-	if (i == 3) {
+	if (i == VERB__MAX) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 			help();
 		warnx("unknown command '%s'", argv[1]);
@@ -682,7 +1074,10 @@ int main(int argc, char *argv[])
 	verb = (enum verb)i;
 
 	parse_options(verb, argc - 1, argv + 1);
-	if (optind != argc - 2)
+	files = check_options(verb);
+	if (files == 0 && optind != argc - 1)
+		usage("this command takes no list file argument");
+	if (files == 1 && optind != argc - 2)
 		usage(optind == argc - 1 ? "no list file given" : "more than one list file given");
 
 	switch (verb) {
@@ -691,7 +1086,11 @@ int main(int argc, char *argv[])
 	case VERB_REPLAY:
 		return replay(argv[argc - 1]);
 	case VERB_VERIFY:
-		return verify(argv[argc - 1]);
+		return arg_evidence ? verify_evidence() : verify(argv[argc - 1]);
+	case VERB_QUOTE:
+		return quote();
+	case VERB__MAX:
+		break;
 	}
 	return 2;
 }
