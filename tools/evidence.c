@@ -528,7 +528,7 @@ static void describe_key(EVP_PKEY *pkey, char *buf, size_t len)
 
 	if (EVP_PKEY_is_a(pkey, "EC")) {
 		EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group), NULL);
-		snprintf(buf, len, "ECC %s",
+		snprintf(buf, len, "ECC %.40s",
 			 !strcmp(group, "prime256v1")  ? "NIST P-256"
 			 : !strcmp(group, "secp384r1") ? "NIST P-384"
 			 : !strcmp(group, "secp521r1") ? "NIST P-521"
