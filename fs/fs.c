@@ -817,6 +817,9 @@ static int fs_attach_file(fuse_req_t req, int fd, bool regular, bool created,
 		}
 		file->measured = true;
 		fi->keep_cache = verdict.keep_cache;
+		/* A reader has nothing to flush on close: save the FLUSH round trip. */
+		if ((fi->flags & O_ACCMODE) == O_RDONLY)
+			fi->noflush = 1;
 	}
 	fs_file_link(fs, file);
 	fi->fh = (uint64_t)(uintptr_t)file;
@@ -1135,6 +1138,13 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/*
+	 * Let the kernel cache the listing. It drops the cache when the
+	 * directory's mtime changes, which it sees within the attribute timeout
+	 * for changes made behind the mount.
+	 */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		(void)closedir(d->dp);
 		free(d);

@@ -42,9 +42,9 @@
 #define DEFAULT_PCR 10u
 #define MAX_IDLE_THREADS_LIMIT 1024u
 
-/* Seconds the kernel may cache names and attributes. */
-#define ENTRY_TIMEOUT 1.0
-#define ATTR_TIMEOUT 1.0
+/* Seconds the kernel may cache names and attributes, unless --cache-timeout says otherwise. */
+#define DEFAULT_CACHE_TIMEOUT 1.0
+#define MAX_CACHE_TIMEOUT 86400u
 
 struct options {
 	bool foreground;
@@ -66,6 +66,7 @@ struct options {
 	const char *blocklist; /* --blocklist FILE, or NULL */
 	bool xattr_user;
 	bool new_log;
+	double cache_timeout; /* entry and attribute timeout in seconds */
 	struct policy_options policy_options; /* --kernel-version, --policy-extensions */
 	char source[PATH_MAX];
 	char mountpoint[PATH_MAX];
@@ -130,6 +131,9 @@ static void print_usage(FILE *out)
 		"                          (default 6.19)\n"
 		"  --policy-extensions     accept the imafs policy conditions path=, path^=,\n"
 		"                          exe=, comm= and cgroup=, which no kernel loads\n"
+		"  --cache-timeout SECONDS how long the kernel may cache names and attributes\n"
+		"                          (default 1); raise it only when nothing changes\n"
+		"                          SOURCE except through this mount\n"
 		"  --threads N             maximum number of idle FUSE threads\n"
 		"  --log-level LEVEL       err, warning, notice, info (default) or debug\n"
 		"  -h, --help              print this help and exit\n"
@@ -219,6 +223,7 @@ enum {
 	OPT_NEW_LOG,
 	OPT_KERNEL_VERSION,
 	OPT_POLICY_EXTENSIONS,
+	OPT_CACHE_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -238,6 +243,7 @@ static const struct option long_options[] = {
 	{ "new-log", no_argument, NULL, OPT_NEW_LOG },
 	{ "kernel-version", required_argument, NULL, OPT_KERNEL_VERSION },
 	{ "policy-extensions", no_argument, NULL, OPT_POLICY_EXTENSIONS },
+	{ "cache-timeout", required_argument, NULL, OPT_CACHE_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -317,6 +323,16 @@ static int parse_one_option(struct options *opt, int c, const char *arg)
 	case OPT_POLICY_EXTENSIONS:
 		opt->policy_options.extensions = true;
 		return 0;
+	case OPT_CACHE_TIMEOUT: {
+		unsigned int seconds;
+
+		if (parse_uint(arg, 0, MAX_CACHE_TIMEOUT, &seconds) < 0)
+			return usage_error("invalid --cache-timeout '%s': give whole seconds from 0 "
+					   "to %u",
+					   arg, MAX_CACHE_TIMEOUT);
+		opt->cache_timeout = seconds;
+		return 0;
+	}
 	default:
 		return usage_error("invalid option");
 	}
@@ -387,6 +403,7 @@ static int parse_options(int argc, char **argv, struct options *opt, bool *ret_e
 	opt->pcr = DEFAULT_PCR;
 	opt->log_level = LOG_INFO;
 	opt->appraise_mode = APPRAISE_MODE_OFF;
+	opt->cache_timeout = DEFAULT_CACHE_TIMEOUT;
 
 	while ((c = getopt_long(argc, argv, "fdo:hV", long_options, NULL)) != -1) {
 		if (c == 'h' || c == 'V') {
@@ -783,8 +800,8 @@ static int run(const struct options *opt, const struct startup_info *info,
 		.source = opt->source,
 		.mountpoint = opt->mountpoint,
 		.measure = measure,
-		.entry_timeout = ENTRY_TIMEOUT,
-		.attr_timeout = ATTR_TIMEOUT,
+		.entry_timeout = opt->cache_timeout,
+		.attr_timeout = opt->cache_timeout,
 	};
 	r = fs_new(&fs_config, &fs);
 	if (r < 0) {
