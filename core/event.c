@@ -12,6 +12,7 @@
  *     *_unknown flag), never guessed, so rules testing it do not match.
  *  2. Per-filesystem facts (type name, subtype, UUID) are read once per
  *     st_dev and cached; a filesystem does not change type while mounted.
+ *  3. Only the facts that some rule of the active policy tests are read.
  *
  * Locking: FS_LOCK guards the filesystem cache.
  *
@@ -288,17 +289,19 @@ static bool event_read_proc(pid_t pid, const char *name, char *buf, size_t size)
 	return true;
 }
 
-static void event_fill_labels(struct event_ctx *ctx, pid_t pid, int fd,
+static void event_fill_labels(struct event_ctx *ctx, unsigned int needs, pid_t pid, int fd,
 			      struct event_strings *strings, struct policy_event *ev)
 {
-	ssize_t n;
+	ssize_t n = 0;
 
-	n = fgetxattr(fd, "security.selinux", strings->obj_label, sizeof(strings->obj_label) - 1);
+	if (needs & POLICY_NEEDS_OBJ_LABEL)
+		n = fgetxattr(fd, "security.selinux", strings->obj_label,
+			      sizeof(strings->obj_label) - 1);
 	if (n > 0) {
 		strings->obj_label[n] = '\0';
 		ev->obj_label = strings->obj_label;
 	}
-	if (ctx->selinux && pid > 0 &&
+	if ((needs & POLICY_NEEDS_SUBJ_LABEL) && ctx->selinux && pid > 0 &&
 	    event_read_proc(pid, "attr/current", strings->subj_label, sizeof(strings->subj_label)))
 		ev->subj_label = strings->subj_label;
 }
@@ -327,8 +330,9 @@ static void event_fill_extensions(pid_t pid, struct event_strings *strings,
 	}
 }
 
-void event_fill(struct event_ctx *ctx, pid_t pid, uid_t uid, gid_t gid, int fd,
-		const struct stat *st, struct event_strings *strings, struct policy_event *ret)
+void event_fill(struct event_ctx *ctx, unsigned int needs, pid_t pid, uid_t uid, gid_t gid,
+		int fd, const struct stat *st, struct event_strings *strings,
+		struct policy_event *ret)
 {
 	struct policy_event ev = {
 		.uid = uid,
@@ -342,16 +346,22 @@ void event_fill(struct event_ctx *ctx, pid_t pid, uid_t uid, gid_t gid, int fd,
 	};
 	struct statfs sfs;
 
-	if (pid > 0)
-		event_read_ids(pid, &ev);
-	else
-		ev.ids_unknown = true;
-	if (fstatfs(fd, &sfs) == 0)
-		ev.fsmagic = (uint32_t)sfs.f_type;
-	else
-		ev.fsmagic_unknown = true;
-	event_fill_fs(ctx, fd, st->st_dev, strings, &ev);
-	event_fill_labels(ctx, pid, fd, strings, &ev);
+	if (needs & POLICY_NEEDS_SUBJECT_IDS) {
+		if (pid > 0)
+			event_read_ids(pid, &ev);
+		else
+			ev.ids_unknown = true;
+	}
+	if (needs & POLICY_NEEDS_FSMAGIC) {
+		if (fstatfs(fd, &sfs) == 0)
+			ev.fsmagic = (uint32_t)sfs.f_type;
+		else
+			ev.fsmagic_unknown = true;
+	}
+	if (needs & POLICY_NEEDS_FS)
+		event_fill_fs(ctx, fd, st->st_dev, strings, &ev);
+	if (needs & (POLICY_NEEDS_OBJ_LABEL | POLICY_NEEDS_SUBJ_LABEL))
+		event_fill_labels(ctx, needs, pid, fd, strings, &ev);
 	if (ctx->extensions)
 		event_fill_extensions(pid, strings, &ev);
 	*ret = ev;

@@ -50,8 +50,11 @@ bool event_wants_path(const struct event_ctx *ctx);
  * Fill *RET (all but func and mask) for an open by thread PID with the
  * filesystem ids UID and GID of the file behind FD with status ST. Facts
  * that cannot be read stay unknown, so rules that test them do not match.
+ * NEEDS (policy_needs() bits) names the facts to read; the others are not
+ * read, because no rule tests them.
  */
-void event_fill(struct event_ctx *ctx, pid_t pid, uid_t uid, gid_t gid, int fd,
-		const struct stat *st, struct event_strings *strings, struct policy_event *ret);
+void event_fill(struct event_ctx *ctx, unsigned int needs, pid_t pid, uid_t uid, gid_t gid,
+		int fd, const struct stat *st, struct event_strings *strings,
+		struct policy_event *ret);
 
 #endif

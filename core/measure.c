@@ -205,7 +205,8 @@ static unsigned int measure_events(struct measure_ctx *ctx, int flags,
 	struct policy_event base;
 	unsigned int n = 0;
 
-	event_fill(ctx->events, subject->pid, subject->uid, subject->gid, fd, st, strings, &base);
+	event_fill(ctx->events, policy_needs(ctx->policy), subject->pid, subject->uid, subject->gid,
+		   fd, st, strings, &base);
 	base.path = path;
 
 	events[n] = base;
@@ -287,14 +288,31 @@ static void measure_plan_add_target(struct measure_plan *plan, const struct meas
 	plan->need_sha1 = plan->need_sha1 || template_needs_sha1(t.desc);
 }
 
-static void measure_plan_build(struct measure_ctx *ctx, const struct policy_event *events,
-			       unsigned int nevents, struct measure_plan *plan)
+/* What the open being planned is: the inputs of its events. */
+struct measure_open_args {
+	int flags;
+	const struct measure_subject *subject;
+	const struct stat *st;
+	int fd;
+	const char *path;
+	struct event_strings *strings;
+};
+
+static void measure_plan_build(struct measure_ctx *ctx, const struct measure_open_args *args,
+			       struct measure_plan *plan)
 {
 	bool appraise_on = measure_get_appraise_mode(ctx) != APPRAISE_MODE_OFF;
+	struct policy_event events[MEASURE_MAX_EVENTS];
+	unsigned int nevents;
 
 	memset(plan, 0, sizeof(*plan));
-	/* All events of one open see the same policy, even during a reload. */
+	/*
+	 * All events of one open see the same policy, even during a reload, and
+	 * their facts are read for that policy: only those its rules test.
+	 */
 	pthread_rwlock_rdlock(&ctx->policy_lock);
+	nevents = measure_events(ctx, args->flags, args->subject, args->st, args->fd, args->path,
+				 args->strings, events);
 	for (unsigned int i = 0; i < nevents; i++) {
 		struct policy_decision d;
 
@@ -848,7 +866,6 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 {
 	struct measure_verdict verdict = { 0 };
 	struct measure_open_state state = { 0 };
-	struct policy_event events[MEASURE_MAX_EVENTS];
 	struct measure_result res = { 0 };
 	struct event_strings strings;
 	char path[PATH_MAX + 64];
@@ -871,9 +888,9 @@ static int measure_open_common(struct measure_ctx *ctx, int fd, int open_flags, 
 
 	if (event_wants_path(ctx->events) && measure_name(ctx, fd, path, sizeof(path)) == 0)
 		path_known = true;
-	measure_plan_build(ctx, events,
-			   measure_events(ctx, open_flags, subject, &st, fd,
-					  path_known ? path : NULL, &strings, events),
+	measure_plan_build(ctx,
+			   &(struct measure_open_args){ open_flags, subject, &st, fd,
+							path_known ? path : NULL, &strings },
 			   &plan);
 	measure_note_inexact(ctx, &plan, &verdict);
 	if (plan.ntargets > 0 || plan.appraise || plan.audit) {

@@ -2559,6 +2559,27 @@ const uint8_t *policy_sha256(const struct policy *policy)
 	return policy ? policy->sha256 : NULL;
 }
 
+unsigned int policy_needs(const struct policy *policy)
+{
+	unsigned int needs = 0;
+
+	for (unsigned int i = 0; policy && i < policy->nrules; i++) {
+		const struct policy_rule *rule = &policy->rules[i];
+
+		if (rule->features & (POLICY_F_UID | POLICY_F_EUID | POLICY_F_GID | POLICY_F_EGID))
+			needs |= POLICY_NEEDS_SUBJECT_IDS;
+		if (rule->features & POLICY_F_FSMAGIC)
+			needs |= POLICY_NEEDS_FSMAGIC;
+		if (rule->features & (POLICY_F_FSNAME | POLICY_F_FS_SUBTYPE | POLICY_F_FSUUID))
+			needs |= POLICY_NEEDS_FS;
+		for (int l = POLICY_LSM_OBJ_USER; l <= POLICY_LSM_OBJ_TYPE; l++)
+			needs |= rule->lsm[l] ? POLICY_NEEDS_OBJ_LABEL : 0;
+		for (int l = POLICY_LSM_SUBJ_USER; l <= POLICY_LSM_SUBJ_TYPE; l++)
+			needs |= rule->lsm[l] ? POLICY_NEEDS_SUBJ_LABEL : 0;
+	}
+	return needs;
+}
+
 bool policy_has_kind(const struct policy *policy, enum policy_kind kind)
 {
 	return policy && (unsigned int)kind < POLICY_KIND__MAX && (policy->do_kinds & (1u << kind));

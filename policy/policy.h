@@ -204,6 +204,19 @@ bool policy_fail_securely(const struct policy *policy);
 /* SHA-256 of the text the policy was parsed from (32 bytes), or NULL for a NULL policy. */
 const uint8_t *policy_sha256(const struct policy *policy);
 
+/* Facts of an event that some rule of a policy tests (bits of policy_needs()). */
+#define POLICY_NEEDS_SUBJECT_IDS 0x1u /* uid=, euid=, gid=, egid= */
+#define POLICY_NEEDS_FSMAGIC 0x2u
+#define POLICY_NEEDS_FS 0x4u          /* fsname=, fs_subtype=, fsuuid= */
+#define POLICY_NEEDS_OBJ_LABEL 0x8u
+#define POLICY_NEEDS_SUBJ_LABEL 0x10u
+
+/*
+ * Which event facts the rules of POLICY test, so that a caller may skip
+ * reading the others (they then stay at their defaults, never tested).
+ */
+unsigned int policy_needs(const struct policy *policy);
+
 /* Whether some do rule (not dont_) of KIND exists. The kernel evaluates only such kinds. */
 bool policy_has_kind(const struct policy *policy, enum policy_kind kind);
 

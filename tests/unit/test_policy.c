@@ -1746,8 +1746,36 @@ static void test_load_file(void)
 	rmdir(dir);
 }
 
+/* policy_needs() names exactly the facts the rules test. */
+static void test_needs(void)
+{
+	static const struct {
+		const char *text;
+		unsigned int needs;
+	} cases[] = {
+		{ "measure func=BPRM_CHECK\n", 0 },
+		{ "measure func=FILE_CHECK uid=0\n", POLICY_NEEDS_SUBJECT_IDS },
+		{ "measure egid>10\n", POLICY_NEEDS_SUBJECT_IDS },
+		{ "dont_measure fsmagic=0x9fa0\n", POLICY_NEEDS_FSMAGIC },
+		{ "measure fsname=ext4\n", POLICY_NEEDS_FS },
+		{ "measure obj_type=bin_t\n", POLICY_NEEDS_OBJ_LABEL },
+		{ "measure subj_type=init_t\n", POLICY_NEEDS_SUBJ_LABEL },
+		{ "measure fowner=0\n", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_error err;
+		struct policy *policy = NULL;
+
+		CHECK(policy_parse(cases[i].text, strlen(cases[i].text), "needs", &policy, &err) == 0);
+		CHECK(policy_needs(policy) == cases[i].needs);
+		policy_free(policy);
+	}
+}
+
 int main(void)
 {
+	test_needs();
 	test_parse_cases();
 	test_all_or_nothing();
 	test_parse_special_input();
