@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -845,6 +846,23 @@ out_free_fs:
 	return status;
 }
 
+/*
+ * Raise the soft limit on open files to the hard limit: the inode table holds
+ * one O_PATH descriptor per inode the kernel remembers, so a large tree
+ * otherwise fails lookups with EMFILE long before memory runs short.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur >= limit.rlim_max)
+		return;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
+		log_msg(LOG_WARNING, "cannot raise the open file limit to %llu: %s, continuing",
+			(unsigned long long)limit.rlim_max, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -862,6 +880,7 @@ int main(int argc, char **argv)
 
 	log_set_max_level(opt.log_level);
 	fuse_set_log_func(forward_fuse_log);
+	raise_fd_limit();
 	if (geteuid() != 0)
 		log_msg(LOG_WARNING, "not running as root: creating a file for another user fails "
 				     "and unreadable files cannot be served, continuing");
