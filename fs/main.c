@@ -738,10 +738,9 @@ static void log_configuration(const struct options *opt, const struct startup_in
  * unmount or SIGINT, SIGTERM or SIGHUP, else 1.
  */
 static int serve(struct fuse_session *se, const struct options *opt, const char *runtime_dir,
-		 struct measure_ctx *measure)
+		 struct measure_ctx *measure, struct control *control)
 {
 	struct fuse_loop_config *config;
-	struct control *control = NULL;
 	int r;
 
 	config = fuse_loop_cfg_create();
@@ -753,12 +752,19 @@ static int serve(struct fuse_session *se, const struct options *opt, const char 
 	if (opt->max_idle_threads > 0)
 		fuse_loop_cfg_set_idle_threads(config, opt->max_idle_threads);
 
-	/* Before the loop starts its workers: they inherit the blocked control signals. */
-	r = control_start(measure, runtime_dir, opt->policy, &opt->policy_options, &control);
-	if (r < 0) {
-		log_msg(LOG_ERR, "cannot start the control thread: %s", strerror(-r));
-		fuse_loop_cfg_destroy(config);
-		return 1;
+	/*
+	 * Before the loop starts its workers, which inherit the blocked control
+	 * signals. In the foreground it started before the mount, so the
+	 * runtime directory's pid file exists once the mount is visible.
+	 */
+	if (!control) {
+		r = control_start(measure, runtime_dir, opt->policy, &opt->policy_options,
+				  &control);
+		if (r < 0) {
+			log_msg(LOG_ERR, "cannot start the control thread: %s", strerror(-r));
+			fuse_loop_cfg_destroy(config);
+			return 1;
+		}
 	}
 	/* New files get exactly the mode from the kernel, where the caller's umask is applied. */
 	(void)umask(0);
@@ -785,6 +791,7 @@ static int run(const struct options *opt, const struct startup_info *info,
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
+	struct control *control = NULL;
 	struct fs_config fs_config;
 	struct fs *fs = NULL;
 	int source_fd;
@@ -820,6 +827,15 @@ static int run(const struct options *opt, const struct startup_info *info,
 		goto out_free_args; /* libfuse printed why, such as an unknown -o option */
 	if (fuse_set_signal_handlers(se) < 0)
 		goto out_destroy_session;
+	/* A forked daemon gets its control thread after fuse_daemonize(), in serve(). */
+	if (opt->foreground) {
+		r = control_start(measure, info->runtime_dir, opt->policy, &opt->policy_options,
+				  &control);
+		if (r < 0) {
+			log_msg(LOG_ERR, "cannot start the control thread: %s", strerror(-r));
+			goto out_remove_handlers;
+		}
+	}
 	if (fuse_session_mount(se, opt->mountpoint) < 0)
 		goto out_remove_handlers;
 
@@ -831,11 +847,13 @@ static int run(const struct options *opt, const struct startup_info *info,
 	/* fuse_daemonize() pointed stderr at /dev/null: keep the log lines. */
 	if (!opt->foreground)
 		log_use_syslog("imafs");
-	status = serve(se, opt, info->runtime_dir, measure);
+	status = serve(se, opt, info->runtime_dir, measure, control);
+	control = NULL; /* serve() stopped it */
 
 out_unmount:
 	fuse_session_unmount(se);
 out_remove_handlers:
+	control_stop(control);
 	fuse_remove_signal_handlers(se);
 out_destroy_session:
 	fuse_session_destroy(se);
