@@ -33,17 +33,7 @@
 #include "core/keys.h"
 #include "core/log.h"
 
-static unsigned int passed, failed;
-
-#define CHECK(expr)                                                                                \
-	do {                                                                                       \
-		if (expr) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);  \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /* Check a verdict, printing the cause that came out when it is not the expected one. */
 #define CHECK_VERDICT(res, want_pass, want_cause)                                                  \

@@ -25,17 +25,7 @@
 #include "tools/ima_parse.h"
 #include "tools/pcr_bank.h"
 
-static unsigned int passed, failed;
-
-#define CHECK(expr)                                                                                \
-	do {                                                                                       \
-		if (expr) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /* Growable byte string for building lists. */
 struct bytes {

@@ -11,17 +11,7 @@
 #include "core/hash.h"
 #include "core/template.h"
 
-static unsigned int passed, failed;
-
-#define CHECK(expr)                                                                                \
-	do {                                                                                       \
-		if (expr) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);  \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 static const char hello[] = "hello IMA\n";
 
