@@ -4,8 +4,9 @@
  * (st_dev, st_ino), hashed with XXH3 under a random per-process seed.
  *
  * Invariants:
- *  1. An entry's digests and measured PCRs describe VERSION only; whoever
- *     sees a different version calls cache_entry_reset() before using them.
+ *  1. An entry's digests and measured PCRs describe VERSION only. A thread
+ *     that finds a different version calls cache_entry_reset() before using
+ *     them.
  *  2. At most one thread has BUSY set on an entry; only that thread hashes
  *     or logs the entry, so one file version is hashed once.
  *  3. Entries are never removed before cache_free(), so entry pointers stay

@@ -28,7 +28,7 @@ struct cache_key {
 	uint64_t ino;
 };
 
-/* Change evidence of one file version: the entry holds while all of it is equal. */
+/* Change evidence of one file version: the entry is valid while all of it is equal. */
 struct cache_version {
 	int64_t mtime_sec;
 	int64_t ctime_sec;
@@ -50,7 +50,7 @@ struct cache_entry {
 	bool digest_valid;        /* DIGEST (and SHA1 when its len is set) hold for VERSION */
 	bool opened;              /* VERSION was seen by an earlier open */
 	bool modified;            /* written through the mount since the last writer opened */
-	bool xattr_known;         /* XATTR holds the IMA xattr of VERSION (NULL: none) */
+	bool xattr_known;         /* XATTR is the IMA xattr of VERSION (NULL: none) */
 	bool created;             /* created through the mount and not yet closed by its writers */
 	bool update_xattr;        /* rewrite the hash xattr when the last writer closes */
 	bool appraised;           /* APPRAISE_* fields hold for VERSION */
@@ -93,7 +93,7 @@ void cache_wait(struct cache_shard *shard);
 void cache_wake(struct cache_shard *shard);
 
 /*
- * Forget what ENTRY knows about its version (called with its shard locked).
+ * Forget what ENTRY records about its version (called with its shard locked).
  * Per-inode state survives: open readers and writers, the violation bits,
  * CREATED, UPDATE_XATTR and the report rate limit.
  */

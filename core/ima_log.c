@@ -406,7 +406,7 @@ static int ima_log_boot_aggregate(struct ima_log *log)
 	if (r < 0)
 		return r;
 	if (template_needs_sha1(log->template)) {
-		/* The 'd' field holds SHA-1 over SHA-1 PCRs 0-7, or zeros without that bank. */
+		/* The 'd' field is SHA-1 over SHA-1 PCRs 0-7, or zeros without that bank. */
 		if (tpm_has_bank(log->tpm, TPM_BANK_SHA1)) {
 			r = tpm_boot_aggregate(log->tpm, HASH_SHA1, &event.sha1);
 			if (r < 0)

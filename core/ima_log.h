@@ -37,7 +37,7 @@ struct ima_log_config {
  * Open the list in the runtime directory: continue the one left there when
  * it replays to the TPM's PCRs (see ima_resume.h), otherwise archive it,
  * create the files afresh and append the boot_aggregate record. Returns 0 or
- * a negative errno; *RETERR_MSG (if not NULL) then says what failed and why.
+ * a negative errno. *RETERR_MSG (if not NULL) then names the failed step and why.
  */
 int ima_log_open(const struct ima_log_config *config, struct ima_log **ret,
 		 const char **reterr_msg);

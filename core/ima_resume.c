@@ -8,8 +8,8 @@
  * files, and (b) whole records that are durable but were never extended.
  *
  * Invariants:
- *  1. Only bytes past the last record that every list file holds whole are
- *     cut; nothing else of an old list is ever changed or dropped. A list
+ *  1. Only bytes past the last record that every list file contains whole
+ *     are cut. Nothing else of an old list is ever changed or dropped. A list
  *     that is not continued is moved into an archive-* subdirectory.
  *  2. The list is continued only when replaying it reaches the PCRs the
  *     TPM holds now, either after its last record, or after an earlier one
@@ -510,7 +510,7 @@ int ima_resume(int dir_fd, struct tpm *tpm, bool new_log, struct ima_resume_resu
 			n = files[i].count;
 	}
 
-	/* Cut the records that not every file holds whole: none of them was extended. */
+	/* Cut the records that not every file contains whole: none of them was extended. */
 	for (int i = 0; i < RESUME_FILES; i++) {
 		r = resume_truncate(dir_fd, &files[i], n, &ret->truncated);
 		if (r < 0) {

@@ -4,7 +4,7 @@
  *
  *   policy  -> which events (FILE_CHECK, BPRM_CHECK) ask for measurement
  *   cache   -> is this file version already measured for that PCR?
- *   hash    -> once per file version, whoever comes first; others wait
+ *   hash    -> once per file version by the first opener; the others wait
  *   appraise-> the xattr against the digest, signature and lists (appraise.h)
  *   log     -> append the record, make it durable, extend the PCR
  *
@@ -253,7 +253,7 @@ static int measure_name(const struct measure_ctx *ctx, int fd, char *buf, size_t
 	return 0;
 }
 
-/* What the policy asks of one open. */
+/* The actions the policy requests for one open. */
 struct measure_plan {
 	unsigned int ntargets;
 	struct measure_target {
@@ -288,7 +288,7 @@ static void measure_plan_add_target(struct measure_plan *plan, const struct meas
 	plan->need_sha1 = plan->need_sha1 || template_needs_sha1(t.desc);
 }
 
-/* What the open being planned is: the inputs of its events. */
+/* The inputs of the events of the open being planned. */
 struct measure_open_args {
 	int flags;
 	const struct measure_subject *subject;
@@ -633,9 +633,9 @@ static void measure_store(struct cache_entry *entry, const struct cache_version 
 }
 
 /*
- * Bring ENTRY up to what PLAN needs, once per file version: whoever claims
- * the entry first does the work, the others wait for it. Called and returns
- * with SHARD locked. On return *RES holds the appraisal result to use.
+ * Bring ENTRY up to what PLAN needs, once per file version: the first thread
+ * to claim the entry does the work, and the others wait for it. Called and returns
+ * with SHARD locked. On return *RES contains the appraisal result to use.
  */
 static int measure_claim_and_work(struct measure_ctx *ctx, int fd, const struct stat *st,
 				  struct cache_entry *entry, struct cache_shard **shard,
@@ -656,7 +656,7 @@ static int measure_claim_and_work(struct measure_ctx *ctx, int fd, const struct 
 
 	entry->busy = true;
 	version = entry->version;
-	/* Start from what the entry already knows of this version. */
+	/* Start from what the entry already records of this version. */
 	if (!work.read_xattr && entry->xattr_len) {
 		res->xattr = malloc(entry->xattr_len);
 		if (!res->xattr) {
@@ -735,7 +735,7 @@ static void measure_verdict_appraisal(struct measure_ctx *ctx, struct cache_entr
 
 /*
  * Signed files are immutable through the mount: a write-open of a file in
- * appraise policy whose xattr holds a signature is denied in enforce mode.
+ * appraise policy whose xattr is a signature is denied in enforce mode.
  */
 static void measure_verdict_write(struct measure_ctx *ctx, struct cache_entry *entry,
 				  const struct measure_plan *plan, bool writer, bool created,
@@ -803,7 +803,7 @@ static int measure_log_violation(struct measure_ctx *ctx, int fd, const struct s
 	return ima_log_append(ctx->log, ctx->default_pcr, NULL, &event);
 }
 
-/* Report each rule that could not be evaluated exactly once per loaded policy. */
+/* Report once per loaded policy each rule that could not be evaluated (see inexact_reported). */
 static void measure_note_inexact(struct measure_ctx *ctx, const struct measure_plan *plan,
 				 struct measure_verdict *verdict)
 {

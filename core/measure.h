@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The open path of imafs: for each open of a regular file the fs/ layer asks
- * measure_open() for a verdict and only acts on it. This module runs
+ * The open path of imafs: for each open of a regular file the fs/ layer gets
+ * a verdict from measure_open() and only acts on it. This module runs
  * policy -> cache -> hash -> appraise -> IMA log append -> PCR extend.
  *
  * Thread safety: measure_open() and measure_release() may be called from any
@@ -44,14 +44,14 @@ struct measure_config {
 	bool policy_extensions;            /* fill exe, comm, cgroup and path for the policy */
 };
 
-/* What the caller of open() is. From the FUSE request context. */
+/* The caller of open(), from the FUSE request context. */
 struct measure_subject {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
 };
 
-/* What the fs layer does with an open. */
+/* The decision on one open, and the events the fs layer logs for it. */
 struct measure_verdict {
 	int error;        /* 0: allow; else the negative errno to reply (-EACCES) */
 	const char *reason; /* cause when denied, or of an appraisal failure that was allowed */
@@ -62,7 +62,7 @@ struct measure_verdict {
 	bool keep_cache;  /* file content unchanged since the last open: keep the page cache */
 	const char *op;   /* "measure", "appraise" or "open": the step REASON belongs to */
 	const char *violation; /* "ToMToU" or "open_writers" when this open logged one */
-	bool audit;       /* an audit rule asks for the audit line of this file version */
+	bool audit;       /* an audit rule requests the audit line of this file version */
 	unsigned int audit_line;
 	struct hash_digest audit_digest;
 	unsigned int inexact_line; /* report: this rule was skipped on a fact imafs cannot read */
@@ -79,8 +79,8 @@ struct measure_open_state {
 
 /*
  * Create the context and open the measurement list. Returns 0 or a negative
- * errno; for a list that cannot be continued, *RETERR_MSG (if not NULL) then
- * says why and what to do, valid until the next call.
+ * errno. For a list that cannot be continued, *RETERR_MSG (if not NULL) then
+ * gives the reason and the fix, valid until the next call.
  */
 int measure_ctx_new(const struct measure_config *config, struct measure_ctx **ret,
 		    const char **reterr_msg);
@@ -106,7 +106,7 @@ int measure_create(struct measure_ctx *ctx, int fd, int open_flags,
 /*
  * Note the close of FD, a file opened with measure_open(). When the last
  * writer of an appraised file closes after writing, its hash xattr is
- * rewritten (unless it holds a signature). Returns 0, or a negative errno
+ * rewritten (unless it contains a signature). Returns 0, or a negative errno
  * when that rewrite failed (the caller logs it).
  */
 int measure_release(struct measure_ctx *ctx, int fd, const struct measure_open_state *state);
@@ -137,13 +137,13 @@ const char *measure_start_note(struct measure_ctx *ctx);
 /* Write the SHA-256 of the active policy text as hex into HEX (65 bytes). */
 void measure_policy_sha256(struct measure_ctx *ctx, char hex[65]);
 
-/* Name of the xattr that holds the IMA value: "security.ima" or "user.ima". */
+/* Name of the xattr that contains the IMA value: "security.ima" or "user.ima". */
 const char *measure_xattr_name(const struct measure_ctx *ctx);
 
 /*
  * Note a change of content through the mount (write, truncate, fallocate,
- * copy_file_range into the file): the version measured before it no longer
- * holds once the last writer closes. FD is the backing file.
+ * copy_file_range into the file): the version measured before it is no longer
+ * valid once the last writer closes. FD is the backing file.
  */
 void measure_note_write(struct measure_ctx *ctx, int fd);
 

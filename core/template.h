@@ -22,7 +22,7 @@
 
 struct template_desc;
 
-/* What one measurement record describes. */
+/* The inputs of one measurement record. */
 struct template_event {
 	struct hash_digest digest; /* file digest; for a violation, algo and len with zero bytes */
 	struct hash_digest sha1;   /* SHA-1 file digest for the 'd' field; len 0 if not computed */

@@ -134,7 +134,7 @@ static void control_apply_mode(struct control *c)
 	measure_set_appraise_mode(c->ctx, mode);
 	log_msg(LOG_NOTICE, "op=appraise-mode result=changed from=%s to=%s",
 		appraise_mode_name(old), appraise_mode_name(mode));
-	/* A new file (a new inode) tells a waiting imafs-ctl that the request was handled. */
+	/* A new file (a new inode) signals a waiting imafs-ctl that the request was handled. */
 	control_write_mode(c);
 }
 

@@ -1140,8 +1140,8 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)d;
 	/*
 	 * Let the kernel cache the listing. It drops the cache when the
-	 * directory's mtime changes, which it sees within the attribute timeout
-	 * for changes made behind the mount.
+	 * directory's mtime changes, which it notices within the attribute
+	 * timeout for changes made behind the mount.
 	 */
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;

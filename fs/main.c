@@ -43,7 +43,7 @@
 #define DEFAULT_PCR 10u
 #define MAX_IDLE_THREADS_LIMIT 1024u
 
-/* Seconds the kernel may cache names and attributes, unless --cache-timeout says otherwise. */
+/* Seconds the kernel may cache names and attributes, unless --cache-timeout sets another value. */
 #define DEFAULT_CACHE_TIMEOUT 1.0
 #define MAX_CACHE_TIMEOUT 86400u
 
@@ -865,7 +865,7 @@ out_free_fs:
 }
 
 /*
- * Raise the soft limit on open files to the hard limit: the inode table holds
+ * Raise the soft limit on open files to the hard limit: the inode table keeps
  * one O_PATH descriptor per inode the kernel remembers, so a large tree
  * otherwise fails lookups with EMFILE long before memory runs short.
  */

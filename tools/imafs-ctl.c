@@ -7,8 +7,8 @@
  *   imafs-ctl [-r RUNDIR | MOUNTPOINT] appraise enforce|log|fix|off
  *
  * reload sends SIGHUP; appraise writes the mode into appraise_mode and sends
- * SIGUSR1. Both then wait for the daemon's answer: the policy_sha256 file
- * or the mode written back, and report it.
+ * SIGUSR1. Both then wait for the daemon's confirmation (a new policy_sha256,
+ * or the appraise_mode file replaced) and print the result.
  */
 #include <err.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 /*
  * The check macro of the C unit tests: counts passed and failed checks and
  * prints each failed expression with its file and line. Each test program
- * includes it once and ends with printing its totals.
+ * includes it once and prints the two counts at its end.
  */
 #ifndef IMAFS_TESTS_UNIT_CHECK_H
 #define IMAFS_TESTS_UNIT_CHECK_H
